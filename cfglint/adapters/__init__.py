@@ -1,0 +1,150 @@
+"""Stage 1: adapters turn a config file (or object) into a ResolvedConfig, then a CommonModel.
+
+One sub-package per framework; each has resolvers (file -> ResolvedConfig, native data exactly as
+the framework resolves it) and a normalizer (ResolvedConfig -> CommonModel). Nothing here runs
+config code or imports a framework.
+"""
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from cfglint.errors import CfglintError
+from cfglint.model import CommonModel, ResolvedConfig
+from cfglint.model.resolved import DETECTRON2, MMDET
+
+FRAMEWORKS = (DETECTRON2, MMDET)
+CONFIG_SUFFIXES = (".yaml", ".yml", ".py", ".json")
+
+
+def detect_framework(path: str, text: Optional[str] = None) -> Optional[str]:
+    """Guess the framework of a config file from its suffix and content, without running it.
+
+    Returns None when the file does not look like a detection config of either framework.
+    """
+    suffix = Path(path).suffix.lower()
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+    if suffix in (".yaml", ".yml"):
+        return _detect_yaml(text)
+    if suffix == ".json":
+        return MMDET if ('"model"' in text or '"_base_"' in text) else None
+    if suffix == ".py":
+        return _detect_python(text)
+    return None
+
+
+_D2_TOP_KEYS = {"MODEL", "INPUT", "DATASETS", "SOLVER", "TEST", "_BASE_", "DATALOADER", "VERSION",
+                "OUTPUT_DIR", "SEED", "CUDNN_BENCHMARK", "VIS_PERIOD", "GLOBAL"}
+
+
+def _detect_yaml(text: str) -> Optional[str]:
+    keys = set()
+    for line in text.splitlines():
+        if line and not line[0].isspace() and not line.startswith("#") and ":" in line:
+            keys.add(line.split(":", 1)[0].strip().strip("'\""))
+    if keys & _D2_TOP_KEYS:
+        return DETECTRON2
+    if keys & {"model", "_base_", "train_dataloader", "test_pipeline", "data"}:
+        return MMDET
+    return None
+
+
+def _detect_python(text: str) -> Optional[str]:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        # Let the mmengine adapter report the syntax error with its location when the file
+        # at least mentions what an mmdet config mentions.
+        if "_base_" in text or "model = dict" in text or "model=dict" in text:
+            return MMDET
+        return None
+    has_d2 = False
+    has_mm = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            mod = node.module or ""
+            if mod.startswith("detectron2") or (node.level and mod.startswith("common")):
+                has_d2 = True
+            if mod.startswith(("mmengine", "mmdet", "mmcv")):
+                has_mm = True
+        elif isinstance(node, ast.Import):
+            if any(a.name.startswith("detectron2") for a in node.names):
+                has_d2 = True
+        elif isinstance(node, ast.With):
+            has_mm = True  # mmengine's `with read_base():`
+        elif isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name) and t.id in ("_base_", "model", "train_pipeline", "test_pipeline",
+                                                        "img_norm_cfg", "data", "train_cfg", "test_cfg",
+                                                        "default_scope", "train_dataloader"):
+                    has_mm = True
+    if has_d2 and not has_mm:
+        return DETECTRON2
+    if has_mm:
+        return MMDET
+    if has_d2:
+        return DETECTRON2
+    return None
+
+
+def resolve(source: Any, framework: Optional[str] = None, opts: Sequence[str] = (),
+            allow_new_keys: bool = False) -> ResolvedConfig:
+    """Resolve a path, a Detectron2 CfgNode or a plain mapping into a ResolvedConfig."""
+    if framework is not None and framework not in FRAMEWORKS:
+        raise CfglintError(f"unknown framework {framework!r}; expected one of {', '.join(FRAMEWORKS)}")
+    if isinstance(source, (str, os.PathLike)):
+        return _resolve_path(os.fspath(source), framework, opts, allow_new_keys)
+    from cfglint.adapters.detectron2 import yacs as d2yacs
+    if isinstance(source, dict) and framework == MMDET:
+        from cfglint.adapters.mmdet import evaluator
+        return evaluator.resolve_mapping(source)
+    # A CfgNode is a dict subclass; a plain mapping with upper-case keys is taken as yacs.
+    return d2yacs.resolve_object(source, opts=opts, allow_new_keys=allow_new_keys)
+
+
+def _resolve_path(path: str, framework: Optional[str], opts: Sequence[str], allow_new_keys: bool) -> ResolvedConfig:
+    if "://" not in path and not os.path.exists(path):
+        raise CfglintError("no such file", file=path)
+    if "://" not in path and os.path.isdir(path):
+        raise CfglintError("is a directory, not a config file", file=path)
+    suffix = Path(path).suffix.lower()
+    if suffix not in CONFIG_SUFFIXES:
+        raise CfglintError(f"unsupported config type {suffix or '(no suffix)'!r}; "
+                           f"expected one of {', '.join(CONFIG_SUFFIXES)}", file=path)
+    fw = framework or detect_framework(path)
+    if fw is None:
+        raise CfglintError("cannot tell whether this is a Detectron2 or an MMDetection config; "
+                           "pass --framework", file=path)
+    if fw == DETECTRON2:
+        if suffix == ".py":
+            from cfglint.adapters.detectron2 import lazy
+            if opts:
+                return lazy.resolve_lazy(path, overrides=opts)
+            return lazy.resolve_lazy(path)
+        from cfglint.adapters.detectron2 import yacs as d2yacs
+        return d2yacs.resolve_yaml(path, opts=opts, allow_new_keys=allow_new_keys)
+    from cfglint.adapters.mmdet import evaluator
+    if opts:
+        return evaluator.resolve_file(path, cfg_options=opts)
+    return evaluator.resolve_file(path)
+
+
+def normalize(resolved: ResolvedConfig) -> CommonModel:
+    """Map a ResolvedConfig onto the common model, with provenance."""
+    if resolved.framework == DETECTRON2:
+        from cfglint.adapters.detectron2.normalize import normalize as d2_normalize
+        return d2_normalize(resolved)
+    from cfglint.adapters.mmdet.normalize import normalize as mm_normalize
+    return mm_normalize(resolved)
+
+
+def load(source: Any, framework: Optional[str] = None, opts: Sequence[str] = (),
+         allow_new_keys: bool = False) -> CommonModel:
+    """`cfglint.load`: a path, CfgNode or mapping -> the common model."""
+    return normalize(resolve(source, framework=framework, opts=opts, allow_new_keys=allow_new_keys))

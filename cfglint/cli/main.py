@@ -1,0 +1,68 @@
+"""The `cfglint` typer app and its entry point.
+
+Exit codes (contract section 2): 0 clean, 1 findings at or above --fail-on, 2 unreadable input or
+bad arguments. Bad input never produces a traceback: CfglintError becomes `file:line: message`.
+
+Detectron2 users pass overrides as a trailing `--opts KEY VALUE ...` (argparse REMAINDER in
+detectron2's scripts); `run()` splits them off before typer sees the command line.
+"""
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+import typer
+
+from cfglint.cli import show as show_cmd
+
+app = typer.Typer(
+    name="cfglint",
+    help="Catch train/serve drift in Detectron2 and MMDetection configs and checkpoints.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+#: Overrides given after `--opts`, shared by every command (detectron2 merge_from_list semantics,
+#: mmengine --cfg-options semantics for mmdet configs).
+TRAILING_OPTS: List[str] = []
+
+app.command("show")(show_cmd.show)
+
+
+def _register_optional_commands() -> None:
+    """Commands live one module each under cfglint.cli; each registers itself if present."""
+    import importlib
+    for name in ("diff", "verify", "convert", "lint", "rules"):
+        try:
+            module = importlib.import_module(f"cfglint.cli.{name}_cmd")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"cfglint.cli.{name}_cmd":
+                continue
+            raise
+        module.register(app)
+
+
+_register_optional_commands()
+
+
+def split_opts(argv: List[str]) -> List[str]:
+    """Remove `--opts K V ...` from argv (in place semantics via return) and store the pairs."""
+    TRAILING_OPTS.clear()
+    if "--opts" in argv:
+        i = argv.index("--opts")
+        TRAILING_OPTS.extend(argv[i + 1:])
+        argv = argv[:i]
+    return argv
+
+
+def run(argv: Optional[List[str]] = None) -> None:
+    args = split_opts(list(sys.argv[1:] if argv is None else argv))
+    try:
+        app(args=args, prog_name="cfglint", standalone_mode=True)
+    except BrokenPipeError:  # `cfglint show ... | head`
+        sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

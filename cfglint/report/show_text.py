@@ -1,0 +1,51 @@
+"""Human-readable views for `cfglint show`: fields grouped by topic, each with where it came from."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List
+
+from cfglint.model import FIELDS, CommonModel, ResolvedConfig
+
+_GROUP_TITLES = {
+    "model": "Model", "backbone": "Backbone", "neck": "Neck", "heads": "Heads", "anchors": "Anchors",
+    "input": "Input", "train": "Training resize", "test": "Test time",
+}
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return str(value)
+
+
+def render_model(model: CommonModel) -> str:
+    lines: List[str] = [f"{model.path}  ({model.framework})"]
+    groups: Dict[str, List[str]] = {}
+    for name, spec in FIELDS.items():
+        value = model.values.get(name)
+        prov = model.provenance.get(name)
+        if prov is None:
+            where = "" if value is None else "(derived)"
+        elif prov.location is None:
+            where = f"{prov.native_key} (default)"
+        else:
+            where = f"{prov.native_key} at {prov.location}"
+        groups.setdefault(spec.group, []).append((name, _fmt(value), where))
+    for group, rows in groups.items():
+        lines.append(f"  {_GROUP_TITLES.get(group, group)}")
+        width = max(len(r[0]) for r in rows)
+        vwidth = min(40, max(len(r[1]) for r in rows))
+        for name, value, where in rows:
+            lines.append(f"    {name.ljust(width)}  {value.ljust(vwidth)}  {where}".rstrip())
+    for inc in model.inconsistencies:
+        lines.append(f"  ! {inc.message}")
+    return "\n".join(lines)
+
+
+def render_raw(resolved: ResolvedConfig) -> str:
+    head = f"# {resolved.path}  ({resolved.framework}, {resolved.syntax or 'config'})"
+    return head + "\n" + json.dumps(resolved.data, indent=2, ensure_ascii=False, default=str)
