@@ -27,6 +27,21 @@ app = typer.Typer(
 #: mmengine --cfg-options semantics for mmdet configs).
 TRAILING_OPTS: List[str] = []
 
+
+
+def _version(value: bool) -> None:
+    if value:
+        from cfglint import __version__
+        typer.echo(f"cfglint {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Print the version and exit.")) -> None:
+    """Catch train/serve drift in Detectron2 and MMDetection configs and checkpoints."""
+
+
 app.command("show")(show_cmd.show)
 
 
