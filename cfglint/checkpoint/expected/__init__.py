@@ -1,0 +1,25 @@
+"""The state dict a config's model has (names and shapes), derived from the config alone.
+
+`expected_state_dict(framework, config)` takes the *native resolved* config as plain data
+(Detectron2: the merged CfgNode as a dict; mmdet: `Config.to_dict()`) and mirrors what the
+framework's model builder registers, without importing torch or the framework. Each key prefix
+is filed under a config-level explanation (`ExpectedStateDict.groups`) so that missing or
+unexpected checkpoint keys can be explained in config terms. Architectures not modelled raise
+`UnsupportedArchitecture`, never a guess.
+"""
+from __future__ import annotations
+
+from cfglint.checkpoint.expected.layers import ExpectedStateDict, UnsupportedArchitecture
+from cfglint.model.resolved import DETECTRON2, MMDET
+
+__all__ = ["ExpectedStateDict", "UnsupportedArchitecture", "expected_state_dict"]
+
+
+def expected_state_dict(framework: str, config: dict) -> ExpectedStateDict:
+    if framework == DETECTRON2:
+        from cfglint.checkpoint.expected.detectron2 import expected_detectron2
+        return expected_detectron2(config)
+    if framework == MMDET:
+        from cfglint.checkpoint.expected.mmdet import expected_mmdet
+        return expected_mmdet(config)
+    raise UnsupportedArchitecture(f"unknown framework {framework!r}")
