@@ -66,13 +66,14 @@ def _detect_python(text: str) -> Optional[str]:
         return None
     has_d2 = False
     has_mm = False
+    imports_mm = False  # `model = ...` is mmdet-like, but a LazyConfig file assigns `model` too
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             mod = node.module or ""
             if mod.startswith("detectron2") or (node.level and mod.startswith("common")):
                 has_d2 = True
             if mod.startswith(("mmengine", "mmdet", "mmcv")):
-                has_mm = True
+                has_mm = imports_mm = True
         elif isinstance(node, ast.Import):
             if any(a.name.startswith("detectron2") for a in node.names):
                 has_d2 = True
@@ -84,7 +85,7 @@ def _detect_python(text: str) -> Optional[str]:
                                                         "img_norm_cfg", "data", "train_cfg", "test_cfg",
                                                         "default_scope", "train_dataloader"):
                     has_mm = True
-    if has_d2 and not has_mm:
+    if has_d2 and not imports_mm:
         return DETECTRON2
     if has_mm:
         return MMDET
