@@ -63,6 +63,8 @@ def _detect_python(text: str) -> Optional[str]:
         # at least mentions what an mmdet config mentions.
         if "_base_" in text or "model = dict" in text or "model=dict" in text:
             return MMDET
+        if "detectron2" in text or "LazyCall" in text:
+            return DETECTRON2
         return None
     has_d2 = False
     has_mm = False

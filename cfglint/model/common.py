@@ -37,7 +37,7 @@ FIELDS: Dict[str, FieldSpec] = {
         _f("backbone.groups", "int", "ResNeXt cardinality (1 for plain ResNet)"),
         _f("backbone.width_per_group", "int", "ResNeXt width per group"),
         _f("backbone.frozen_stages", "int", "stages frozen during training, mmdet numbering (D2 FREEZE_AT - 1)"),
-        _f("backbone.dilation", "str", "C5 dilation: 1 (none) or 2 (DC5)"),
+        _f("backbone.dilation", "int", "C5 dilation: 1 (none) or 2 (DC5)"),
         _f("neck.type", "str", "FPN, ... or null (C4/DC5 heads on the backbone)"),
         _f("neck.out_channels", "int", "channels of every neck output"),
         _f("num_classes", "int", "foreground classes of the detection head(s)"),

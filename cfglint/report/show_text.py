@@ -40,7 +40,11 @@ def render_model(model: CommonModel) -> str:
         width = max(len(r[0]) for r in rows)
         vwidth = min(40, max(len(r[1]) for r in rows))
         for name, value, where in rows:
-            lines.append(f"    {name.ljust(width)}  {value.ljust(vwidth)}  {where}".rstrip())
+            if len(value) > vwidth and where:  # a long value (anchor lists, URLs): provenance below it
+                lines.append(f"    {name.ljust(width)}  {value}")
+                lines.append(f"    {''.ljust(width)}  {''.ljust(vwidth)}  {where}")
+            else:
+                lines.append(f"    {name.ljust(width)}  {value.ljust(vwidth)}  {where}".rstrip())
     for inc in model.inconsistencies:
         lines.append(f"  ! {inc.message}")
     return "\n".join(lines)
