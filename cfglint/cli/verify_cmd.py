@@ -1,0 +1,60 @@
+"""`cfglint verify CHECKPOINT --config CONFIG`: does this weights file fit this config's model?
+
+Reads key names and shapes only (no tensor bytes, no pickled code), so it is safe on untrusted
+files and its cost grows with the number of tensors, not their size. Trailing `--opts ...`
+overrides apply to the config.
+"""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FORMAT_OPTION, FRAMEWORK_OPTION, Framework, OutputFormat,
+                                dump_json, framework_value, print_error, stdout_is_tty, trailing_opts)
+from cfglint.cli.diff_cmd import FAIL_ON_OPTION, IGNORE_OPTION, RULES_OPTION, SELECT_OPTION, Severity, engine_config
+from cfglint.errors import CfglintError
+
+
+def verify(
+    checkpoint: str = typer.Argument(..., help="Checkpoint: .pth/.pt (zip or legacy), Detectron2 .pkl, .safetensors, "
+                                               "or an fsspec URL (s3://, gs://, https://)."),
+    config: str = typer.Option(..., "--config", "-c", help="The config the checkpoint will be served with."),
+    output_format: OutputFormat = FORMAT_OPTION,
+    framework: Optional[Framework] = FRAMEWORK_OPTION,
+    fail_on: Optional[Severity] = FAIL_ON_OPTION,
+    select: Optional[List[str]] = SELECT_OPTION,
+    ignore: Optional[List[str]] = IGNORE_OPTION,
+    rules: Optional[List[str]] = RULES_OPTION,
+    allow_new_keys: bool = ALLOW_NEW_KEYS_OPTION,
+) -> None:
+    """Prove or refute that CHECKPOINT loads into the model CONFIG builds; exit 1 on a mismatch, 2 on bad input."""
+    from cfglint.checkpoint.verify import verify as run_verify
+    from cfglint.report import findings_format, findings_text
+
+    try:
+        engine_cfg = engine_config(select, ignore, rules, fail_on)
+        report = run_verify(checkpoint, config, opts=trailing_opts(), framework=framework_value(framework),
+                            engine_config=engine_cfg, allow_new_keys=allow_new_keys)
+    except CfglintError as err:
+        print_error(err)
+        raise typer.Exit(2)
+    if output_format is OutputFormat.json:
+        typer.echo(dump_json(report.to_json()))
+    else:
+        from cfglint.engine import load_rules
+        text = findings_format.render(output_format.value, [(checkpoint, config, report.findings)],
+                                      load_rules(engine_cfg.rule_files),
+                                      colour=findings_text.use_colour(stdout_is_tty()))
+        if output_format is OutputFormat.text:
+            check = report.state_dict
+            if check.ran:
+                text += (f"\nstate dict: {check.checked} checkpoint tensors checked; {len(check.missing)} missing, "
+                         f"{len(check.unexpected)} unexpected, {len(check.mismatched)} with another shape")
+        typer.echo(text)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify")(verify)

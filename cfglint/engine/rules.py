@@ -1,0 +1,178 @@
+"""Rules as data: load the YAML rule files, validate them, and pick the ones a run enables.
+
+A rule file is a YAML list of mappings (see ``rules/README.md`` in the repository). Each rule names
+a Python *check* from :mod:`cfglint.engine.checks` that does the comparing; everything a user reads
+(id, name, severity, message template, docs) lives in the data. User rule files may reuse the
+built-in checks with their own fields and severities, but never bring code of their own.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import yaml
+
+from cfglint.engine.finding import SEVERITIES
+from cfglint.errors import CfglintError
+
+#: pair = compares two configs (diff); model = looks at one config (lint, and each side of a diff);
+#: raw = native-config diff (`diff --raw`); meta = about cfglint itself (suppressions);
+#: checkpoint = a checkpoint against a config (`verify`, emitted by cfglint.checkpoint.verify).
+SCOPES = ("pair", "model", "raw", "meta", "checkpoint")
+_ID = re.compile(r"^[A-Z][0-9]{3}$")
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_REQUIRED = ("id", "name", "severity", "scope", "summary", "message", "what", "why")
+_KNOWN = set(_REQUIRED) | {"fields", "check", "params", "example"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: str
+    scope: str
+    summary: str
+    message: str          # str.format template: {field} {left} {right} {left_desc} {right_desc} + check extras
+    what: str
+    why: str
+    fields: Tuple[str, ...] = ()
+    check: Optional[str] = None   # None: emitted by the engine itself (S9xx)
+    params: Dict[str, Any] = field(default_factory=dict)
+    example: str = ""
+    source: str = ""
+
+    @property
+    def why_line(self) -> str:
+        """The first sentence of "why it matters", shown under each finding in text output."""
+        text = " ".join(self.why.split())
+        return text.split(". ")[0].rstrip(".") + "."
+
+    def docs(self) -> str:
+        """The rule's documentation in the ruff layout, as `cfglint rules ID` prints it."""
+        parts = [f"# {self.name} ({self.id})", "",
+                 f"Default severity: {self.severity}. Scope: {self.scope}."]
+        if self.fields:
+            parts.append("Fields: " + ", ".join(self.fields) + ".")
+        parts += ["", "## What it does", self.what.strip(), "", "## Why it matters", self.why.strip()]
+        if self.example.strip():
+            parts += ["", "## Example", self.example.rstrip()]
+        return "\n".join(parts) + "\n"
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "severity": self.severity, "scope": self.scope,
+                "summary": self.summary, "fields": list(self.fields)}
+
+
+def builtin_rules_dir() -> Path:
+    """`cfglint/_rules` in an installed wheel, else the repository's top-level `rules/`."""
+    import cfglint
+    packaged = Path(cfglint.__file__).parent / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(cfglint.__file__).resolve().parent.parent / "rules"
+
+
+def load_rule_file(path: Path) -> List[Rule]:
+    text = _read(path)
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise CfglintError(f"not a valid YAML rule file: {getattr(exc, 'problem', exc)}", file=str(path),
+                           line=mark.line + 1 if mark else None) from None
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise CfglintError("a rule file is a YAML list of rules", file=str(path), line=1)
+    lines = [node.start_mark.line + 1 for node in root.value]
+    return [_rule_from(entry, str(path), line) for entry, line in zip(data, lines)]
+
+
+def _read(path: Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CfglintError(f"cannot read rule file: {exc.strerror or exc}", file=str(path)) from None
+
+
+def _rule_from(entry: Any, file: str, line: int) -> Rule:
+    from cfglint.engine.checks import known_check
+    from cfglint.model import FIELDS
+
+    def bad(message: str) -> CfglintError:
+        return CfglintError(message, file=file, line=line)
+
+    if not isinstance(entry, dict):
+        raise bad("each rule is a mapping with id, name, severity, ...")
+    missing = [key for key in _REQUIRED if key not in entry]
+    if missing:
+        raise bad(f"rule {entry.get('id', '?')} lacks {', '.join(missing)}")
+    unknown = sorted(set(entry) - _KNOWN)
+    if unknown:
+        raise bad(f"rule {entry['id']} has unknown keys {', '.join(unknown)}")
+    if not _ID.match(str(entry["id"])):
+        raise bad(f"rule id {entry['id']!r} must be a capital letter and three digits, e.g. A101")
+    if not _NAME.match(str(entry["name"])):
+        raise bad(f"rule name {entry['name']!r} must be kebab-case")
+    if entry["severity"] not in SEVERITIES:
+        raise bad(f"severity must be one of {', '.join(SEVERITIES)}, not {entry['severity']!r}")
+    if entry["scope"] not in SCOPES:
+        raise bad(f"scope must be one of {', '.join(SCOPES)}, not {entry['scope']!r}")
+    fields = tuple(entry.get("fields") or ())
+    for name in fields:
+        if entry["scope"] in ("pair", "model") and name not in FIELDS:
+            raise bad(f"rule {entry['id']} looks at {name!r}, which is not a common-model field")
+    check = entry.get("check")
+    if check is not None and not known_check(entry["scope"], check):
+        raise bad(f"rule {entry['id']} names check {check!r}, which cfglint does not have for scope "
+                  f"{entry['scope']!r}")
+    params = entry.get("params") or {}
+    if not isinstance(params, dict):
+        raise bad(f"rule {entry['id']}: params must be a mapping")
+    return Rule(id=entry["id"], name=entry["name"], severity=entry["severity"], scope=entry["scope"],
+                summary=" ".join(str(entry["summary"]).split()), message=" ".join(str(entry["message"]).split()),
+                what=str(entry["what"]), why=str(entry["why"]), fields=fields, check=check, params=params,
+                example=str(entry.get("example") or ""), source=f"{file}:{line}")
+
+
+class RuleSet:
+    """Every known rule by id, and the selection logic (`--select`/`--ignore` by id or prefix)."""
+
+    def __init__(self, rules: Iterable[Rule]):
+        self.rules: Dict[str, Rule] = {}
+        for rule in rules:
+            if rule.id in self.rules:
+                raise CfglintError(f"rule id {rule.id} is defined twice (also at {self.rules[rule.id].source})",
+                                   file=rule.source.rsplit(":", 1)[0], line=int(rule.source.rsplit(":", 1)[1]))
+            self.rules[rule.id] = rule
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        return self.rules[rule_id]
+
+    def __iter__(self):
+        return iter(sorted(self.rules.values(), key=lambda r: r.id))
+
+    def matching(self, code: str) -> List[Rule]:
+        """Rules whose id starts with `code` (`ALL` matches every rule), like ruff's prefixes."""
+        code = code.strip().upper()
+        return [r for r in self if code == "ALL" or r.id.startswith(code)]
+
+    def enabled(self, select: Optional[Sequence[str]], ignore: Sequence[str]) -> Dict[str, Rule]:
+        for code in list(select or ()) + list(ignore):
+            if not self.matching(code):
+                raise CfglintError(f"no rule id starts with {code!r}; see `cfglint rules`")
+        chosen = self.rules if select is None else {r.id: r for code in select for r in self.matching(code)}
+        dropped = {r.id for code in ignore for r in self.matching(code)}
+        return {rule_id: rule for rule_id, rule in chosen.items() if rule_id not in dropped}
+
+
+def load_rules(extra_files: Sequence[str] = ()) -> RuleSet:
+    """The built-in rules plus the user's rule files (`--rules`, `[tool.cfglint] rules`)."""
+    files = sorted(builtin_rules_dir().glob("*.yaml"))
+    rules: List[Rule] = []
+    for path in [*files, *map(Path, extra_files)]:
+        rules.extend(load_rule_file(path))
+    return RuleSet(rules)
