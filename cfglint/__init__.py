@@ -10,7 +10,7 @@ from typing import Any, Optional, Sequence
 from cfglint.errors import CfglintError
 
 __version__ = "0.1.0"
-__all__ = ["load", "resolve", "CfglintError", "__version__"]
+__all__ = ["load", "resolve", "verify", "CfglintError", "__version__"]
 
 
 def load(source: Any, framework: Optional[str] = None, opts: Sequence[str] = (), allow_new_keys: bool = False):
@@ -23,3 +23,13 @@ def resolve(source: Any, framework: Optional[str] = None, opts: Sequence[str] = 
     """Resolve a config to its native form exactly as the framework would (no code runs)."""
     from cfglint.adapters import resolve as _resolve
     return _resolve(source, framework=framework, opts=opts, allow_new_keys=allow_new_keys)
+
+
+def verify(checkpoint: Any, config: Any, opts: Sequence[str] = (), framework: Optional[str] = None):
+    """Check a checkpoint (path, URL) against a config (path, CfgNode, mapping or CommonModel).
+
+    Returns a report with ``.ok``, ``.findings`` and ``.raise_for_errors()``; serving code can call
+    it at start-up. Reads key names and shapes only; nothing in the checkpoint is executed.
+    """
+    from cfglint.checkpoint.verify import verify as _verify
+    return _verify(checkpoint, config, opts=opts, framework=framework)
