@@ -232,7 +232,7 @@ def _mmdet(sd: Mapping[str, Shape], fp: Fingerprint) -> None:
         out = _first(sd, "neck.fpn_convs.0.conv.weight")
         if out:
             _set(fp, "neck.out_channels", sd[out][0], sd, out)
-    else:
+    elif not has("neck."):   # some other neck (SSDNeck, YOLOV3Neck...): its type is not visible
         _set(fp, "neck.type", None, sd, None)
 
     single = {"bbox_head.retina_cls.weight": "retinanet", "bbox_head.atss_cls.weight": "atss",
