@@ -1,0 +1,301 @@
+"""Inert replacements for the few pickle globals a checkpoint legitimately names.
+
+The restricted unpickler never resolves a global to the real object: each allow-listed name maps to
+a callable defined here that only records shapes, dtypes and plain values. None of them imports
+torch or numpy, reads tensor bytes or calls anything it is given, so a checkpoint cannot reach code
+through them. Each entry of :data:`ALLOWED` was reviewed for that property.
+"""
+from __future__ import annotations
+
+import struct
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from cfglint.checkpoint.info import TensorInfo
+from cfglint.errors import CfglintError, UnsafeContentError
+
+
+class MalformedRecord(CfglintError):
+    """A tensor, storage or array record whose fields are not what torch/numpy write."""
+
+
+def _refuse_build(self, state: Any) -> None:
+    """BUILD on a shared allow-listed object would change it for every later read: refuse it."""
+    raise UnsafeContentError(f"refusing a pickle that modifies the allow-listed global '{self!r}'")
+
+
+# ---------------------------------------------------------------------------------------- torch
+
+# torch's legacy typed-storage classes name the element type of the tensors that use them.
+_STORAGE_DTYPES = {
+    "FloatStorage": "float32", "DoubleStorage": "float64", "HalfStorage": "float16",
+    "BFloat16Storage": "bfloat16", "LongStorage": "int64", "IntStorage": "int32",
+    "ShortStorage": "int16", "CharStorage": "int8", "ByteStorage": "uint8", "BoolStorage": "bool",
+    "ComplexFloatStorage": "complex64", "ComplexDoubleStorage": "complex128",
+    "QInt8Storage": "qint8", "QUInt8Storage": "quint8", "QInt32Storage": "qint32",
+    "QUInt4x2Storage": "quint4x2", "QUInt2x4Storage": "quint2x4", "UntypedStorage": "uint8",
+}
+
+# `torch.<name>` dtype globals (torch pickles a dtype by name), canonicalised to one spelling.
+_TORCH_DTYPES = {name: name for name in (
+    "float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8",
+    "uint16", "uint32", "uint64", "bool", "complex32", "complex64", "complex128", "qint8", "quint8",
+    "qint32", "quint4x2", "quint2x4", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz",
+    "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2")}
+_TORCH_DTYPES.update(float="float32", double="float64", half="float16", long="int64", int="int32",
+                     short="int16", cfloat="complex64", cdouble="complex128", chalf="complex32")
+
+
+class StorageType:
+    """Stand-in for ``torch.FloatStorage`` & co.: only its element dtype matters."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.dtype = _STORAGE_DTYPES[name]
+
+    __setstate__ = _refuse_build
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+class StorageRef:
+    """What a persistent storage id says about a storage; its bytes are never read."""
+
+    def __init__(self, dtype: str, numel: Optional[int]):
+        self.dtype = dtype
+        self.numel = numel
+
+
+class TorchDtype(str):
+    """A ``torch.<dtype>`` global, kept as its canonical name."""
+
+    __slots__ = ()
+    __setstate__ = _refuse_build
+
+
+def _shape(size: Any, what: str) -> Tuple[int, ...]:
+    if not isinstance(size, (tuple, list)) or not all(type(d) is int and d >= 0 for d in size):
+        raise MalformedRecord(f"{what} has an invalid shape {size!r}")
+    return tuple(size)
+
+
+def _tensor(storage: Any, size: Any, dtype: Optional[str] = None) -> TensorInfo:
+    if not isinstance(storage, StorageRef):
+        raise MalformedRecord(f"tensor record points at {type(storage).__name__}, not a storage")
+    return TensorInfo(_shape(size, "tensor"), dtype or storage.dtype)
+
+
+def rebuild_tensor(storage, storage_offset, size, stride, *_ignored) -> TensorInfo:
+    """``torch._utils._rebuild_tensor`` and ``_rebuild_tensor_v2`` (trailing args: grad flags, hooks, metadata)."""
+    return _tensor(storage, size)
+
+
+def rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, hooks, dtype, *_ignored) -> TensorInfo:
+    """``torch._utils._rebuild_tensor_v3``: untyped storage plus an explicit dtype (float8 and newer)."""
+    if not isinstance(dtype, TorchDtype):
+        raise MalformedRecord(f"tensor record has an invalid dtype {dtype!r}")
+    return _tensor(storage, size, str(dtype))
+
+
+def rebuild_parameter(data, *_ignored) -> TensorInfo:
+    """``torch._utils._rebuild_parameter[_with_state]``: an ``nn.Parameter`` is its tensor here."""
+    if not isinstance(data, TensorInfo):
+        raise MalformedRecord(f"parameter record wraps {type(data).__name__}, not a tensor")
+    return data
+
+
+def torch_size(dims=()) -> Tuple[int, ...]:
+    return _shape(dims, "torch.Size")
+
+
+def torch_device(kind, index=None) -> str:
+    if not isinstance(kind, str) or not (index is None or type(index) is int):
+        raise MalformedRecord(f"invalid torch.device({kind!r}, {index!r})")
+    return kind if index is None else f"{kind}:{index}"
+
+
+# ---------------------------------------------------------------------------------------- numpy
+
+_NUMPY_KINDS = {"f": "float", "i": "int", "u": "uint", "c": "complex"}
+_STRUCT_CODES = {"float16": "e", "float32": "f", "float64": "d", "int8": "b", "int16": "h",
+                 "int32": "i", "int64": "q", "uint8": "B", "uint16": "H", "uint32": "I",
+                 "uint64": "Q", "bool": "?"}
+
+
+class NumpyDtype:
+    """Stand-in for ``numpy.dtype('f4', False, True)`` followed by BUILD with its byte order."""
+
+    def __init__(self, code: Any = "V", align: Any = False, copy: Any = True):
+        if not isinstance(code, str):
+            raise MalformedRecord(f"invalid numpy dtype {code!r}")
+        self.code = code
+        self.byteorder = "<"
+
+    def __setstate__(self, state: Any) -> None:
+        if isinstance(state, tuple) and len(state) > 1 and state[1] in ("<", ">", "|", "="):
+            self.byteorder = state[1]
+
+    @property
+    def name(self) -> str:
+        if self.code in ("b1", "?"):
+            return "bool"
+        kind, digits = self.code[:1], self.code[1:]
+        if kind in _NUMPY_KINDS and digits.isdigit():
+            return f"{_NUMPY_KINDS[kind]}{int(digits) * 8}"
+        return {"O8": "object", "O4": "object"}.get(self.code, self.code)
+
+
+class NdarrayType:
+    """Stand-in for the ``numpy.ndarray`` class, only ever passed to ``_reconstruct``."""
+
+    __setstate__ = _refuse_build
+
+
+class ArrayStub:
+    """A numpy array's shape and dtype. BUILD hands it the raw bytes, which are dropped at once."""
+
+    def __init__(self, shape: Tuple[int, ...] = (0,), dtype: Optional[NumpyDtype] = None):
+        self.shape = shape
+        self.dtype = dtype
+
+    def __setstate__(self, state: Any) -> None:
+        if not isinstance(state, tuple) or len(state) not in (4, 5):
+            raise MalformedRecord("numpy array record has an invalid state")
+        shape, dtype = state[-4], state[-3]
+        if not isinstance(dtype, NumpyDtype):
+            raise MalformedRecord(f"numpy array record has an invalid dtype {dtype!r}")
+        self.shape, self.dtype = _shape(shape, "numpy array"), dtype
+
+    def tensor_info(self) -> TensorInfo:
+        if self.dtype is None:
+            raise MalformedRecord("numpy array record was never filled in")
+        return TensorInfo(self.shape, self.dtype.name)
+
+
+def numpy_reconstruct(subtype, shape, dtype_code) -> ArrayStub:
+    """``numpy.core.multiarray._reconstruct(numpy.ndarray, (0,), b'b')``: an empty array awaiting BUILD."""
+    if subtype is not NdarrayType:
+        raise MalformedRecord("numpy array record is not a plain ndarray")
+    return ArrayStub()
+
+
+def numpy_frombuffer(buffer, dtype, shape, order="C") -> ArrayStub:
+    """``numpy.core.numeric._frombuffer`` (pickle protocol 5 arrays)."""
+    if not isinstance(dtype, NumpyDtype):
+        raise MalformedRecord(f"numpy array record has an invalid dtype {dtype!r}")
+    return ArrayStub(_shape(shape, "numpy array"), dtype)
+
+
+def numpy_scalar(dtype, data=b"") -> Any:
+    """``numpy.core.multiarray.scalar``: a numpy number in metadata (e.g. a seed) as a Python value."""
+    if not isinstance(dtype, NumpyDtype):
+        raise MalformedRecord(f"numpy scalar has an invalid dtype {dtype!r}")
+    if isinstance(data, str):
+        data = data.encode("latin1")
+    code = _STRUCT_CODES.get(dtype.name)
+    if code is None or not isinstance(data, bytes) or len(data) != struct.calcsize(code):
+        return f"<numpy {dtype.name} scalar>"
+    return struct.unpack(("<" if dtype.byteorder in "<|=" else ">") + code, data)[0]
+
+
+# ------------------------------------------------------------------------------------- builtins
+
+def codecs_encode(text, encoding="utf-8", errors="strict") -> bytes:
+    """``_codecs.encode(str, 'latin1')`` is how protocol 2 writes ``bytes``; other codecs (zlib...) are refused."""
+    if not isinstance(text, str) or encoding.replace("-", "").replace("_", "").lower() not in ("latin1", "iso88591"):
+        raise UnsafeContentError(f"refusing pickle global '_codecs.encode' with encoding {encoding!r}: "
+                                 "only the latin-1 form pickle uses for bytes is allowed")
+    return text.encode("latin1")
+
+
+class OrderedDictStandIn(dict):
+    """``collections.OrderedDict`` (state dicts are one); BUILD attributes such as torch's ``_metadata`` are kept aside."""
+
+    def __setstate__(self, state: Any) -> None:
+        self.attributes = state
+
+
+class InertObject:
+    """An instance of an allow-listed plain-data class (e.g. mmengine's ``HistoryBuffer``), kept as its state."""
+
+    qualname = "object"
+
+    def __new__(cls, *args: Any) -> "InertObject":
+        return object.__new__(cls)
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state
+
+    def __repr__(self) -> str:
+        return f"<{self.qualname}>"
+
+
+def _inert_class(qualname: str) -> type:
+    return type(qualname.rsplit(".", 1)[-1], (InertObject,), {"qualname": qualname})
+
+
+def restricted_getattr(owner, name, *default) -> str:
+    """``getattr`` only on an allow-listed inert class (mmengine pickles ``HistoryBuffer.min`` this way).
+
+    It returns a label, never the attribute; on anything else it is the classic pickle escape and refused.
+    """
+    if not (isinstance(owner, type) and issubclass(owner, InertObject) and isinstance(name, str)):
+        raise UnsafeContentError(f"refusing pickle global 'builtins.getattr' applied to {type(owner).__name__}: "
+                                 "it can reach any attribute of any object")
+    return f"{owner.qualname}.{name}"
+
+
+# ------------------------------------------------------------------------------------ allow-list
+
+class _Global:
+    """An allow-listed callable as the unpickler sees it: callable, but immune to BUILD."""
+
+    __slots__ = ("_function", "_name")
+
+    def __init__(self, function: Callable[..., Any], name: str):
+        self._function, self._name = function, name
+
+    def __call__(self, *args: Any) -> Any:
+        return self._function(*args)
+
+    __setstate__ = _refuse_build
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+def _allowed() -> Dict[Tuple[str, str], Callable[..., Any]]:
+    table: Dict[Tuple[str, str], Callable[..., Any]] = {}
+    for name in ("_rebuild_tensor", "_rebuild_tensor_v2"):
+        table["torch._utils", name] = rebuild_tensor
+    table["torch._utils", "_rebuild_tensor_v3"] = rebuild_tensor_v3
+    for name in ("_rebuild_parameter", "_rebuild_parameter_with_state"):
+        table["torch._utils", name] = rebuild_parameter
+    for name in _STORAGE_DTYPES:
+        table["torch", name] = StorageType(name)
+    table["torch.storage", "UntypedStorage"] = table["torch", "UntypedStorage"]  # with _rebuild_tensor_v3
+    for name, canonical in _TORCH_DTYPES.items():
+        table["torch", name] = TorchDtype(canonical)
+    table["torch", "Size"] = torch_size
+    table["torch", "device"] = torch_device
+    for core in ("numpy.core", "numpy._core"):
+        table[f"{core}.multiarray", "_reconstruct"] = numpy_reconstruct
+        table[f"{core}.multiarray", "scalar"] = numpy_scalar
+        table[f"{core}.numeric", "_frombuffer"] = numpy_frombuffer
+    table["numpy", "ndarray"] = NdarrayType
+    table["numpy", "dtype"] = NumpyDtype
+    table["_codecs", "encode"] = codecs_encode
+    table["builtins", "set"] = set
+    table["builtins", "frozenset"] = frozenset
+    table["builtins", "getattr"] = restricted_getattr
+    table["collections", "OrderedDict"] = OrderedDictStandIn
+    for (module, name), value in table.items():
+        if callable(value) and value is not NdarrayType:
+            table[module, name] = _Global(value, f"{module}.{name}")
+    # NEWOBJ needs a real class; its __setstate__ makes BUILD on the class itself fail.
+    table["mmengine.logging.history_buffer", "HistoryBuffer"] = _inert_class(
+        "mmengine.logging.history_buffer.HistoryBuffer")
+    return table
+
+
+ALLOWED = _allowed()
