@@ -7,7 +7,6 @@ same model in different places, so each has its own reader (:mod:`.normalize_yac
 """
 from __future__ import annotations
 
-from cfglint.adapters.detectron2 import normalize_lazy, normalize_yacs
 from cfglint.adapters.mmdet.normalize_common import Writer
 from cfglint.errors import CfglintError
 from cfglint.model import CommonModel, ResolvedConfig
@@ -23,9 +22,12 @@ def normalize(resolved: ResolvedConfig) -> CommonModel:
     model = CommonModel(framework=DETECTRON2, path=resolved.path)
     model.resolved = resolved
     writer = Writer(resolved, model)
+    # Imported per kind: a YAML run (the pre-commit common case) never loads the Lazy interpreter.
     if resolved.syntax in YACS_SYNTAXES:
+        from cfglint.adapters.detectron2 import normalize_yacs
         normalize_yacs.fill(writer)
     elif resolved.syntax in LAZY_SYNTAXES:
+        from cfglint.adapters.detectron2 import normalize_lazy
         normalize_lazy.fill(writer)
     else:
         raise CfglintError(f"cannot read a Detectron2 config of kind {resolved.syntax or 'unknown'!r}; "
