@@ -7,7 +7,7 @@ same model in different places, so each has its own reader (:mod:`.normalize_yac
 """
 from __future__ import annotations
 
-from cfglint.adapters.mmdet.normalize_common import Writer
+from cfglint.adapters.normalize_common import Writer
 from cfglint.errors import CfglintError
 from cfglint.model import CommonModel, ResolvedConfig
 from cfglint.model.resolved import DETECTRON2

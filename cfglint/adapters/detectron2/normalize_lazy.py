@@ -22,7 +22,7 @@ from typing import Any, Callable, List, Optional
 
 from cfglint.adapters.detectron2 import normalize_shared as shared
 from cfglint.adapters.detectron2.lazy import resolve_interpolations
-from cfglint.adapters.mmdet.normalize_common import Writer, native_key, short_type
+from cfglint.adapters.normalize_common import Writer, native_key, short_type
 from cfglint.model.resolved import KeyPath
 
 _ABSENT = object()

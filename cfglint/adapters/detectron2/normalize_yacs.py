@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from cfglint.adapters.detectron2 import normalize_shared as shared
-from cfglint.adapters.mmdet.normalize_common import Writer
+from cfglint.adapters.normalize_common import Writer
 
 #: Proposal generators that run an RPN at test time (and so have RPN.* test settings).
 _RPN_GENERATORS = ("RPN", "RRPN", "TridentRPN")
