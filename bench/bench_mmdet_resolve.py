@@ -1,0 +1,57 @@
+"""Resolve the mmdet 3.3 zoo and the 2.28 corpus with cfglint and with mmengine; print the speed ratio.
+
+Run standalone: `python bench/bench_mmdet_resolve.py`. Only configs both tools load are timed.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from cfglint.adapters.mmdet.evaluator import resolve_file  # noqa: E402
+from cfglint.errors import CfglintError  # noqa: E402
+
+
+def corpora() -> dict:
+    spec = importlib.util.find_spec("mmdet")
+    found = {}
+    if spec and spec.submodule_search_locations:
+        found["mmdet 3.3 zoo"] = Path(list(spec.submodule_search_locations)[0]) / ".mim" / "configs"
+    shared = REPO.parent / "shared" / "corpus" / "mmdet2" / "configs"
+    if shared.is_dir():
+        found["mmdet 2.28 corpus"] = shared
+    return found
+
+
+def main() -> None:
+    from mmengine.config import Config
+    for name, root in corpora().items():
+        paths = sorted(str(p) for p in root.rglob("*.py"))
+        ok = []
+        t_mm = 0.0
+        for p in paths:
+            start = time.perf_counter()
+            try:
+                Config.fromfile(p, import_custom_modules=False).to_dict()
+            except Exception:
+                continue
+            t_mm += time.perf_counter() - start
+            ok.append(p)
+        t_cl = 0.0
+        for p in ok:
+            start = time.perf_counter()
+            try:
+                resolve_file(p)
+            except CfglintError:
+                pass
+            t_cl += time.perf_counter() - start
+        print(f"{name}: {len(ok)} configs; mmengine {t_mm:.2f} s, cfglint {t_cl:.2f} s, "
+              f"ratio {t_mm / t_cl:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

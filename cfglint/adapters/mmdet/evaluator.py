@@ -1,0 +1,193 @@
+"""Resolve an MMDetection/mmengine config statically: what `Config.fromfile(p).to_dict()` gives.
+
+Old-style configs follow `Config._file2dict` step by step (text substitutions, `_base_` files
+combined with plain update and a duplicate-key check, the file body evaluated with `_base_` in
+scope by :mod:`interp`, `{{_base_.x}}` placeholders replaced, then `_merge_a_into_b`). Pure-Python
+`read_base` configs go through :mod:`lazy_config`. Nothing is executed or imported.
+"""
+from __future__ import annotations
+
+import ast
+import os
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from cfglint.adapters.mmdet import lazy_config
+from cfglint.adapters.mmdet.cfg_options import apply_cfg_options
+from cfglint.adapters.mmdet.data_files import load_data_config
+from cfglint.adapters.mmdet.interp import Function, Interpreter
+from cfglint.adapters.mmdet.merge import merge_a_into_b
+from cfglint.adapters.mmdet.sources import Source, base_entries, read_source, resolve_base_path
+from cfglint.adapters.mmdet.values import CfgDict, deep_copy, export, to_config
+from cfglint.adapters.suppressions import scan
+from cfglint.errors import CfglintError
+from cfglint.model import ResolvedConfig
+from cfglint.model.location import Location
+from cfglint.model.resolved import MMDET
+
+RESERVED_KEYS = ("filename", "text", "pretty_text", "env_variables")
+
+
+def resolve_file(path: str, cfg_options: Sequence[str] = ()) -> ResolvedConfig:
+    """`Config.fromfile(path)` (+ `--cfg-options`), as plain data with the location of every key."""
+    path = os.fspath(path)
+    source = read_source(path)
+    files: List[str] = []
+    if source.tree is not None and lazy_config.is_lazy(source):
+        cfg, imported = lazy_config.parse(source, files)
+        cfg = CfgDict({k: v for k, v in cfg.items() if k not in imported}, config=True, locs=cfg.locs)
+        syntax = "mmengine-lazy"
+    else:
+        cfg = _file2dict(source, files, stack=())
+        syntax = "mmengine" if source.tree is not None else ("json" if path.endswith(".json") else "yaml")
+    _check_reserved(cfg, source.path)
+    if cfg_options:
+        cfg = apply_cfg_options(cfg, cfg_options)
+    return _resolved(path, cfg, syntax, files)
+
+
+def resolve_text(text: str, filename: str = "<checkpoint meta>") -> ResolvedConfig:
+    """A dumped config (`Config.pretty_text`, checkpoint `meta['cfg']`/`meta['config']`): literals only."""
+    try:
+        tree = ast.parse(text, filename=filename)
+    except SyntaxError as exc:
+        raise CfglintError(f"syntax error in config text: {exc.msg}", file=filename, line=exc.lineno)
+    source = Source(filename, text, text, {}, tree)
+    files: List[str] = []
+    cfg = _file2dict(source, files, stack=(), read_bases=False)
+    _check_reserved(cfg, filename)
+    resolved = _resolved(filename, cfg, "mmengine", [])
+    resolved.suppressions = scan(filename, text)
+    return resolved
+
+
+def resolve_mapping(data: dict) -> ResolvedConfig:
+    """An already-resolved config dict (e.g. from a checkpoint), taken as it is."""
+    if not isinstance(data, dict):
+        raise CfglintError(f"expected a config mapping, got {type(data).__name__}")
+    return ResolvedConfig(framework=MMDET, path="<mapping>", data=export(data), syntax="mapping")
+
+
+def _resolved(path: str, cfg: CfgDict, syntax: str, files: List[str]) -> ResolvedConfig:
+    locations: Dict[Tuple[Any, ...], Location] = {}
+    data = export(cfg, (), locations)
+    suppressions: Dict[Tuple[str, int], List[str]] = {}
+    for file in dict.fromkeys(files):
+        try:
+            suppressions.update(scan(file, read_source(file).raw))
+        except CfglintError:
+            pass
+    return ResolvedConfig(framework=MMDET, path=path, data=data, locations=locations, syntax=syntax,
+                          files=list(dict.fromkeys(files)), suppressions=suppressions)
+
+
+# Resolved base files: path -> (every Source read for it, files in order, result). Reused only
+# while each of those files is unchanged (read_source returns the same memoized Source).
+_RESOLVED: Dict[str, Tuple[List[Source], List[str], CfgDict]] = {}
+
+
+def _file2dict(source: Source, files: List[str], stack: Tuple[str, ...], read_bases: bool = True,
+               included_from: Optional[Tuple[str, int]] = None) -> CfgDict:
+    """One step of mmengine's `Config._file2dict`: this file merged over its merged bases (memoized)."""
+    cached = _RESOLVED.get(source.path) if read_bases else None
+    if cached is not None and source.path not in stack and \
+            all(read_source(dep.path) is dep for dep in cached[0]):
+        files.extend(cached[1])
+        return deep_copy(cached[2])
+    first = len(files)
+    result = _file2dict_uncached(source, files, stack, read_bases, included_from)
+    if read_bases:
+        deps = [read_source(f) for f in files[first:]]
+        _RESOLVED[source.path] = (deps, files[first:], deep_copy(result))
+    return result
+
+
+def _file2dict_uncached(source: Source, files: List[str], stack: Tuple[str, ...], read_bases: bool,
+                        included_from: Optional[Tuple[str, int]]) -> CfgDict:
+    if source.path in stack:
+        chain = " -> ".join(os.path.basename(p) for p in stack + (source.path,))
+        raise CfglintError(f"circular _base_ inheritance: {chain}", file=included_from[0] if included_from else None,
+                           line=included_from[1] if included_from else None)
+    if source.tree is not None and included_from and lazy_config.is_lazy(source):
+        raise CfglintError("a base config uses the pure-Python (`read_base`/import) style but the config "
+                           "inheriting it uses `_base_`; mmengine requires one style per chain",
+                           file=included_from[0], line=included_from[1])
+    data = load_data_config(source.path, source.text) if source.tree is None else None
+    base_cfg = CfgDict(config=True)
+    if read_bases:
+        entries, line = base_entries(source, data.get("_base_") if data is not None else None)
+        for entry in entries:
+            base_path, scope = resolve_base_path(entry, source.path, line)
+            base_source = read_source(base_path, included_from=(source.path, line))
+            sub = _file2dict(base_source, files, stack + (source.path,), included_from=(source.path, line))
+            duplicates = base_cfg.keys() & sub.keys()
+            if duplicates:
+                raise CfglintError(f"duplicate keys among sibling bases are not allowed (mmengine refuses them "
+                                   f"too): {', '.join(sorted(map(str, duplicates)))}", file=source.path, line=line)
+            if scope is not None:   # merged results are ConfigDicts already; only `_scope_` is new
+                sub = to_config(sub, scope)
+            for key, value in sub.items():
+                base_cfg.put(key, value, sub.locs.get(key))
+    files.append(source.path)
+    if data is None:
+        cfg = _evaluate(source, base_cfg)
+    else:
+        cfg = data
+    cfg.pop("_deprecation_", None)
+    cfg = _substitute_base_vars(deep_copy(cfg), source, base_cfg)
+    cfg.locs.pop("_base_", None)
+    cfg.pop("_base_", None)
+    merged = merge_a_into_b(cfg, base_cfg)
+    for key in [k for k in merged if isinstance(k, str) and k.startswith("__")]:
+        merged.remove(key)
+    return merged
+
+
+def _evaluate(source: Source, base_cfg: CfgDict) -> CfgDict:
+    """Run the file body (minus `_base_ = ...`) with `_base_` bound to the merged bases."""
+    body = [n for n in source.tree.body
+            if not (isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_base_"
+                                                      for t in n.targets))]
+    env = CfgDict()
+    env["_base_"] = base_cfg
+    Interpreter(source.path, env).run(body)
+    cfg = CfgDict()
+    for key, value in env.items():
+        if key == "_base_" or key.startswith("__") or isinstance(value, Function):
+            continue
+        cfg.put(key, value, env.locs.get(key))
+    return cfg
+
+
+def _substitute_base_vars(value: Any, source: Source, base_cfg: CfgDict) -> Any:
+    """Replace every value equal to a `{{_base_.x}}` placeholder by the base value (mmengine does
+    this after the file ran, so in-place changes to `_base_` are seen)."""
+    if isinstance(value, str) and value in source.base_vars:
+        node: Any = base_cfg
+        for part in source.base_vars[value].split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise CfglintError(f"{{{{_base_.{source.base_vars[value]}}}}} names a key the bases do not "
+                                   f"define", file=source.path, line=_line_of_var(source, value))
+            node = node[part]
+        return node
+    if isinstance(value, dict):
+        for key in list(value):
+            value[key] = _substitute_base_vars(value[key], source, base_cfg)
+        return value
+    if isinstance(value, list):
+        return [_substitute_base_vars(v, source, base_cfg) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_substitute_base_vars(v, source, base_cfg) for v in value)
+    return value
+
+
+def _line_of_var(source: Source, token: str) -> Optional[int]:
+    idx = source.text.find(token)
+    return None if idx < 0 else source.text.count("\n", 0, idx) + 1
+
+
+def _check_reserved(cfg: CfgDict, path: str) -> None:
+    for key in RESERVED_KEYS:
+        if key in cfg:
+            loc = cfg.locs.get(key)
+            raise CfglintError(f"`{key}` is reserved by mmengine and cannot be a top-level config key",
+                               file=loc.file if loc else path, line=loc.line if loc else None)

@@ -1,0 +1,206 @@
+"""Reading mmengine config files: text substitutions, parsing (memoized), and `_base_` paths.
+
+These reproduce the text-level steps of `Config._file2dict` (predefined variables,
+`{{$ENV:default}}`, `{{_base_.x}}` placeholders) and `Config._get_cfg_path`, without importing
+mmengine or the packages a `pkg::path` base names.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import os
+import re
+import sys
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+from cfglint.errors import CfglintError
+
+SUFFIXES = (".py", ".json", ".yaml", ".yml")
+_PREDEFINED = ("fileDirname", "fileBasename", "fileBasenameNoExtension", "fileExtname")
+_ENV_RE = re.compile(r"\{\{['\"]?\s*\$(\w+)\s*\:\s*(\S*?)\s*['\"]?\}\}")
+_BASE_VAR_RE = re.compile(r"\{\{\s*_base_\.([\w\.]+)\s*\}\}")
+_PKG_RE = re.compile(r"\w*::\w*/\w*")
+# mmengine's MODULE2PACKAGE: the scopes a `pkg::path` base may name, and their distributions.
+MODULE2PACKAGE = {
+    "mmcls": "mmcls", "mmdet": "mmdet", "mmdet3d": "mmdet3d", "mmseg": "mmsegmentation",
+    "mmaction": "mmaction2", "mmtrack": "mmtrack", "mmpose": "mmpose", "mmedit": "mmedit", "mmocr": "mmocr",
+    "mmgen": "mmgen", "mmfewshot": "mmfewshot", "mmrazor": "mmrazor", "mmflow": "mmflow",
+    "mmhuman3d": "mmhuman3d", "mmrotate": "mmrotate", "mmselfsup": "mmselfsup", "mmyolo": "mmyolo",
+    "mmpretrain": "mmpretrain", "mmagic": "mmagic",
+}
+
+
+@dataclass
+class Source:
+    """One config file after mmengine's text substitutions."""
+
+    path: str                      # absolute path, as mmengine reports it
+    raw: str                       # the file as written (for suppressions)
+    text: str                      # after substitutions
+    base_vars: Dict[str, str]      # placeholder string -> dotted `_base_` key it stands for
+    tree: Optional[ast.Module]     # parsed Python (None for YAML/JSON)
+
+
+_CACHE: Dict[Tuple[str, int, int, Tuple[Tuple[str, str], ...]], Source] = {}
+_RAW: Dict[Tuple[str, int, int], str] = {}
+
+
+def read_source(path: str, included_from: Optional[Tuple[str, int]] = None) -> Source:
+    """Read, substitute and parse a config file, memoized by path, mtime, size and env variables used."""
+    path = os.path.abspath(os.path.expanduser(path))
+    where = {"file": included_from[0], "line": included_from[1]} if included_from else {"file": path}
+    if os.path.splitext(path)[1] not in SUFFIXES:
+        raise CfglintError(f"{path}: only .py, .json, .yaml and .yml configs are supported", **where)
+    try:
+        st = os.stat(path)
+    except OSError:
+        raise CfglintError(f"base config {path} does not exist" if included_from else "no such file", **where)
+    raw = _RAW.get((path, st.st_mtime_ns, st.st_size))
+    if raw is None:
+        try:
+            with open(path, encoding="utf-8") as f:
+                raw = f.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CfglintError(f"cannot read config: {exc}", **where)
+        _RAW[(path, st.st_mtime_ns, st.st_size)] = raw
+    env_used = tuple((name, os.environ.get(name, "")) for name, _ in _ENV_RE.findall(raw)) if "{{" in raw else ()
+    key = (path, st.st_mtime_ns, st.st_size, env_used)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    text = _substitute_predefined(path, raw)
+    text = _substitute_env(path, text)
+    text, base_vars = _placeholder_base_vars(path, text)
+    tree = None
+    if path.endswith(".py"):
+        try:
+            tree = ast.parse(text, filename=path)
+        except SyntaxError as exc:
+            raise CfglintError(f"syntax error: {exc.msg}", file=path, line=exc.lineno)
+        except ValueError as exc:  # e.g. null bytes
+            raise CfglintError(f"cannot parse config: {exc}", file=path, line=1)
+    source = Source(path, raw, text, base_vars, tree)
+    _CACHE[key] = source
+    return source
+
+
+def _substitute_predefined(path: str, text: str) -> str:
+    dirname, basename = os.path.dirname(path), os.path.basename(path)
+    values = {"fileDirname": dirname, "fileBasename": basename,
+              "fileBasenameNoExtension": os.path.splitext(basename)[0], "fileExtname": os.path.splitext(path)[1]}
+    for name in _PREDEFINED:
+        value = values[name].replace("\\", "/")
+        text = re.sub(r"\{\{\s*" + name + r"\s*\}\}", lambda _m, v=value: v, text)
+    return text
+
+
+def _substitute_env(path: str, text: str) -> str:
+    for name, default in _ENV_RE.findall(text):
+        value = os.environ.get(name, default)
+        if not value:
+            line = _line_of(text, "$" + name)
+            raise CfglintError(f"environment variable `{name}` is not set and the config gives no default",
+                               file=path, line=line)
+        pattern = r"\{\{['\"]?\s*\$" + name + r"\s*\:\s*" + default + r"\s*['\"]?\}\}"
+        text = re.sub(pattern, lambda _m, v=value: v, text)
+    return text
+
+
+def _placeholder_base_vars(path: str, text: str) -> Tuple[str, Dict[str, str]]:
+    """`{{_base_.a.b}}` -> a unique string literal, replaced by the base value after evaluation."""
+    base_vars: Dict[str, str] = {}
+    for dotted in sorted(set(_BASE_VAR_RE.findall(text))):
+        token = f"_{dotted}_{hashlib.sha1((path + dotted).encode()).hexdigest()[:6]}"
+        base_vars[token] = dotted
+        text = re.sub(r"\{\{\s*_base_\." + re.escape(dotted) + r"\s*\}\}", f'"{token}"', text)
+    return text, base_vars
+
+
+def _line_of(text: str, needle: str) -> Optional[int]:
+    idx = text.find(needle)
+    return None if idx < 0 else text.count("\n", 0, idx) + 1
+
+
+def resolve_base_path(entry: str, including_file: str, line: Optional[int]) -> Tuple[str, Optional[str]]:
+    """Where a `_base_` entry points, and the scope a `pkg::path` entry adds (mmengine _get_cfg_path)."""
+    if not isinstance(entry, str):
+        raise CfglintError(f"_base_ entries must be strings, got {entry!r}", file=including_file, line=line)
+    if "::" not in entry:
+        return os.path.join(os.path.dirname(including_file), entry), None
+    scope = entry.partition("::")[0]
+    if _PKG_RE.match(entry) is None or entry.count("::") > 1:
+        raise CfglintError(f"package-scoped base {entry!r} must look like `mmdet::folder/config.py`",
+                           file=including_file, line=line)
+    if scope not in MODULE2PACKAGE:
+        raise CfglintError(f"mmengine does not support loading {scope} configs ({entry!r})",
+                           file=including_file, line=line)
+    package_dir = installed_package_dir(MODULE2PACKAGE[scope])
+    if package_dir is None:
+        raise CfglintError(f"{entry!r} needs the package {MODULE2PACKAGE[scope]}, which is not installed",
+                           file=including_file, line=line)
+    return os.path.join(package_dir, ".mim", "configs", entry.partition("::")[2]), scope
+
+
+def installed_package_dir(package: str) -> Optional[str]:
+    """The directory of an installed package, found without importing it."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return list(spec.submodule_search_locations)[0]
+    return os.path.dirname(spec.origin) if spec.origin else None
+
+
+_STDLIB_ROOTS = (os.path.dirname(os.path.dirname(sys.executable)), "/usr/lib/python")
+
+
+def is_builtin_module(module: str) -> bool:
+    """mmengine's `_is_builtin_module`: stdlib modules run, anything else is a lazy import."""
+    if module.startswith("."):
+        return False
+    if module.startswith("mmengine.config") or module in sys.builtin_module_names:
+        return True
+    try:
+        spec = importlib.util.find_spec(module.split(".")[0])
+    except (ImportError, ValueError):
+        return False
+    origin = getattr(spec, "origin", None) if spec is not None else None
+    if origin is None:
+        return False
+    origin = os.path.abspath(origin)
+    return not ("site-package" in origin or "dist-package" in origin or not origin.startswith(_STDLIB_ROOTS))
+
+
+def base_entries(source: Source, data_base: object = None) -> Tuple[List[str], Optional[int]]:
+    """The `_base_` list of a file and the line it is on (first `_base_ = ...` of a .py file)."""
+    if source.tree is None:
+        value, line = data_base, None
+        if value is None:
+            return [], None
+    else:
+        node = next((n for n in source.tree.body if isinstance(n, ast.Assign)
+                     and isinstance(n.targets[0], ast.Name) and n.targets[0].id == "_base_"), None)
+        if node is None:
+            return [], None
+        line = node.lineno
+        try:
+            value = ast.literal_eval(node.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            value = _literal_concat(node.value, source.path, line)
+    entries = value if isinstance(value, list) else [value]
+    return entries, line
+
+
+def _literal_concat(node: ast.expr, path: str, line: int) -> object:
+    """`_base_` may be literal arithmetic (`'../a/' + 'b.py'`); mmengine evals it with no globals."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _literal_concat(node.left, path, line) + _literal_concat(node.right, path, line)
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError):
+        raise CfglintError("_base_ must be a string or a list of strings written literally", file=path, line=line)
