@@ -108,6 +108,12 @@ def to_config(value: Any, scope: Optional[str] = None, has_scope: bool = True) -
 _ATOMIC = (str, int, float, bool, type(None))
 
 
+def _new_dict(items: dict) -> "CfgDict":
+    out = CfgDict.__new__(CfgDict)
+    dict.update(out, items)
+    return out
+
+
 def deep_copy(value: Any) -> Any:
     """A deep copy that keeps flags and locations and, like mmengine's `_substitute_base_vars`
     (which deep-copies every container separately), shares nothing: two names bound to one dict
@@ -116,9 +122,9 @@ def deep_copy(value: Any) -> Any:
     if kind in _ATOMIC:
         return value
     if kind is CfgDict:
-        out = CfgDict(config=value.config, locs=value.locs, scope=value.scope)
-        for k, v in value.items():
-            out[k] = v if type(v) in _ATOMIC else deep_copy(v)
+        # The hot path of resolving a zoo (every memoized base is copied out): skip __init__.
+        out = _new_dict({k: v if type(v) in _ATOMIC else deep_copy(v) for k, v in value.items()})
+        out.config, out.locs, out.scope = value.config, value.locs.copy(), value.scope
         return out
     if kind is list:
         return [v if type(v) in _ATOMIC else deep_copy(v) for v in value]
