@@ -7,6 +7,7 @@ built-in checks with their own fields and severities, but never bring code of th
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ SCOPES = ("pair", "model", "raw", "meta", "checkpoint")
 _ID = re.compile(r"^[A-Z][0-9]{3}$")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _REQUIRED = ("id", "name", "severity", "scope", "summary", "message", "what", "why")
-_KNOWN = set(_REQUIRED) | {"fields", "check", "params", "example"}
+_KNOWN = set(_REQUIRED) | {"fields", "check", "params", "example", "in_diff"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Rule:
     check: Optional[str] = None   # None: emitted by the engine itself (S9xx)
     params: Dict[str, Any] = field(default_factory=dict)
     example: str = ""
+    in_diff: bool = False         # a model rule that `diff` also runs on each side (not just `lint`)
     source: str = ""
 
     @property
@@ -135,7 +137,8 @@ def _rule_from(entry: Any, file: str, line: int) -> Rule:
     return Rule(id=entry["id"], name=entry["name"], severity=entry["severity"], scope=entry["scope"],
                 summary=" ".join(str(entry["summary"]).split()), message=" ".join(str(entry["message"]).split()),
                 what=str(entry["what"]), why=str(entry["why"]), fields=fields, check=check, params=params,
-                example=str(entry.get("example") or ""), source=f"{file}:{line}")
+                example=str(entry.get("example") or ""), in_diff=bool(entry.get("in_diff", False)),
+                source=f"{file}:{line}")
 
 
 class RuleSet:
@@ -171,8 +174,13 @@ class RuleSet:
 
 def load_rules(extra_files: Sequence[str] = ()) -> RuleSet:
     """The built-in rules plus the user's rule files (`--rules`, `[tool.cfglint] rules`)."""
-    files = sorted(builtin_rules_dir().glob("*.yaml"))
-    rules: List[Rule] = []
-    for path in [*files, *map(Path, extra_files)]:
-        rules.extend(load_rule_file(path))
+    rules: List[Rule] = list(_builtin_rules())
+    for path in extra_files:
+        rules.extend(load_rule_file(Path(path)))
     return RuleSet(rules)
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_rules() -> Tuple[Rule, ...]:
+    """Parsed once per process: the shipped rule files do not change while cfglint runs."""
+    return tuple(rule for path in sorted(builtin_rules_dir().glob("*.yaml")) for rule in load_rule_file(path))

@@ -1,0 +1,100 @@
+"""`cfglint diff TRAIN INFER`: what differs, in meaning, between a training and an inference config.
+
+With no paths, the `[tool.cfglint] pairs` of the nearest pyproject.toml are compared (the
+pre-commit hook's mode). `--raw` compares the two resolved native configs key by key instead.
+Trailing `--opts ...` overrides apply to the inference config, as in the frameworks' demo scripts.
+"""
+from __future__ import annotations
+
+import enum
+from typing import List, Optional
+
+import typer
+
+from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FORMAT_OPTION, OutputFormat, fail_usage, print_error,
+                                stdout_is_tty, trailing_opts)
+from cfglint.errors import CfglintError
+
+
+class Severity(str, enum.Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+FAIL_ON_OPTION = typer.Option(None, "--fail-on", help="Exit 1 on findings at or above this severity "
+                                                      "(default: error, or fail-on in \\[tool.cfglint]).")
+SELECT_OPTION = typer.Option(None, "--select", help="Only these rule ids or prefixes (repeat or comma-separate).")
+IGNORE_OPTION = typer.Option(None, "--ignore", help="Skip these rule ids or prefixes.")
+RULES_OPTION = typer.Option(None, "--rules", help="Extra rule file (YAML); repeatable.")
+
+
+def engine_config(select, ignore, rules, fail_on):
+    """[tool.cfglint] from the working directory upward, with the command line on top."""
+    from cfglint.engine import load_config
+    return load_config().with_cli(select=select, ignore=ignore, rule_files=rules,
+                                  fail_on=fail_on.value if fail_on else None)
+
+
+def diff(
+    train: Optional[str] = typer.Argument(None, help="The training run's config (e.g. output/config.yaml)."),
+    infer: Optional[str] = typer.Argument(None, help="The inference/serving config."),
+    raw: bool = typer.Option(False, "--raw", help="Diff the resolved native configs (same framework) key by key."),
+    no_filter: bool = typer.Option(False, "--no-filter", help="With --raw: keep paths, schedules, logging, ..."),
+    exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="With --raw: also hide keys matching "
+                                                                          "PATTERN (repeatable)."),
+    output_format: OutputFormat = FORMAT_OPTION,
+    fail_on: Optional[Severity] = FAIL_ON_OPTION,
+    select: Optional[List[str]] = SELECT_OPTION,
+    ignore: Optional[List[str]] = IGNORE_OPTION,
+    rules: Optional[List[str]] = RULES_OPTION,
+    allow_new_keys: bool = ALLOW_NEW_KEYS_OPTION,
+) -> None:
+    """Compare TRAIN and INFER; exit 1 if a finding is at or above --fail-on, 2 if a config is unreadable.
+
+    Without TRAIN and INFER, compares the `pairs` listed in \\[tool.cfglint] of pyproject.toml.
+    """
+    from cfglint import engine
+    from cfglint.adapters import load, resolve
+    from cfglint.report import findings_format, findings_text
+
+    try:
+        config = engine_config(select, ignore, rules, fail_on)
+        rule_set = engine.load_rules(config.rule_files)
+        rule_set.enabled(config.select, config.ignore)   # unknown codes are bad arguments
+    except CfglintError as err:
+        print_error(err)
+        raise typer.Exit(2)
+    if (train is None) != (infer is None):
+        raise fail_usage("diff needs both TRAIN and INFER, or neither to use [tool.cfglint] pairs")
+    pairs = [(train, infer)] if train is not None else config.pairs
+    if not pairs:
+        raise fail_usage("diff needs TRAIN and INFER (or pairs in [tool.cfglint] of pyproject.toml)")
+
+    reports, unreadable = [], False
+    for left_path, right_path in pairs:
+        try:
+            if raw:
+                findings = engine.raw_diff(resolve(left_path, allow_new_keys=allow_new_keys),
+                                           resolve(right_path, opts=trailing_opts(), allow_new_keys=allow_new_keys),
+                                           config, filtered=not no_filter, exclude=exclude or (), rules=rule_set)
+            else:
+                findings = engine.diff(load(left_path, allow_new_keys=allow_new_keys),
+                                       load(right_path, opts=trailing_opts(), allow_new_keys=allow_new_keys),
+                                       config, rules=rule_set)
+        except CfglintError as err:
+            print_error(err)
+            unreadable = True
+            continue
+        reports.append((left_path, right_path, findings))
+    if reports:
+        typer.echo(findings_format.render(output_format.value, reports, rule_set,
+                                          colour=findings_text.use_colour(stdout_is_tty())))
+    if unreadable:
+        raise typer.Exit(2)
+    if engine.fails([f for _, _, findings in reports for f in findings], config.fail_on):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("diff")(diff)

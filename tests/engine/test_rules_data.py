@@ -1,0 +1,76 @@
+"""The rule data: every built-in rule well formed and documented; user rule files validated."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cfglint.engine import load_rules
+from cfglint.engine.rules import builtin_rules_dir, load_rule_file
+from cfglint.errors import CfglintError
+from tests.engine.helpers import model
+from cfglint import engine
+
+
+def test_builtin_rules_are_complete_and_unique():
+    rules = list(load_rules())
+    assert builtin_rules_dir().name == "rules"
+    assert len({r.name for r in rules}) == len(rules)
+    for rule in rules:
+        assert re.match(r"^[A-Z]\d{3}$", rule.id)
+        assert rule.what.strip() and rule.why.strip() and rule.summary
+        assert "## What it does" in rule.docs() and "## Why it matters" in rule.docs()
+
+
+def write(tmp_path, text):
+    path = tmp_path / "extra.yaml"
+    path.write_text(text)
+    return path
+
+
+USER_RULE = """\
+- id: U001
+  name: neck-channels-changed
+  severity: warning
+  scope: pair
+  fields: [neck.out_channels]
+  check: differs
+  summary: Our deployment needs 256 FPN channels.
+  message: "{field}: {left} vs {right}"
+  what: Compares FPN channels.
+  why: Our exporter assumes it.
+"""
+
+
+def test_user_rule_file_adds_a_rule_using_a_builtin_check(tmp_path):
+    path = write(tmp_path, USER_RULE)
+    rules = load_rules([str(path)])
+    [f] = [f for f in engine.diff(model(), model("i.py", neck__out_channels=128), rules=rules) if f.rule == "U001"]
+    assert (f.rule, f.severity, f.message) == ("U001", "warning", "neck.out_channels: 256 vs 128")
+
+
+@pytest.mark.parametrize("edit, message, line", [
+    (("id: U001", "id: A101"), "defined twice", 1),
+    (("check: differs", "check: exec_python"), "names check 'exec_python'", 1),
+    (("neck.out_channels", "neck.channels"), "not a common-model field", 1),
+    (("severity: warning", "severity: fatal"), "severity must be one of", 1),
+    (("name: neck-channels-changed", "name: NeckChannels"), "kebab-case", 1),
+    (("  why: Our exporter assumes it.\n", ""), "lacks why", 1),
+])
+def test_bad_user_rules_are_reported_with_file_and_line(tmp_path, edit, message, line):
+    path = write(tmp_path, "# my rules\n\n" + USER_RULE.replace(*edit))
+    with pytest.raises(CfglintError, match=message) as info:
+        load_rules([str(path)])
+    assert info.value.file == str(path) and info.value.line == 3
+
+
+def test_yaml_syntax_error_in_rule_file(tmp_path):
+    path = write(tmp_path, "- id: U001\n  name: [unclosed\n")
+    with pytest.raises(CfglintError) as info:
+        load_rule_file(path)
+    assert info.value.file == str(path) and info.value.line
+
+
+def test_missing_rule_file(tmp_path):
+    with pytest.raises(CfglintError, match="cannot read rule file"):
+        load_rules([str(tmp_path / "nope.yaml")])
