@@ -2,12 +2,14 @@
 
 The restricted unpickler never resolves a global to the real object: each allow-listed name maps to
 a callable defined here that only records shapes, dtypes and plain values. None of them imports
-torch or numpy, reads tensor bytes or calls anything it is given, so a checkpoint cannot reach code
-through them. Each entry of :data:`ALLOWED` was reviewed for that property.
+torch or numpy, interprets tensor bytes or calls anything it is given, so a checkpoint cannot reach
+code through them. Each entry of :data:`ALLOWED` was reviewed for that property;
+:data:`ALLOWED_WITH_ARRAY_DATA` differs only in that numpy array records keep their raw bytes.
 """
 from __future__ import annotations
 
 import struct
+from functools import partial
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from cfglint.checkpoint.info import TensorInfo
@@ -152,19 +154,27 @@ class NdarrayType:
 
 
 class ArrayStub:
-    """A numpy array's shape and dtype. BUILD hands it the raw bytes, which are dropped at once."""
+    """A numpy array's shape and dtype. BUILD hands it the raw bytes, which are dropped at once unless
+    ``keep_data`` asks for them (the convert path builds the array from them after unpickling)."""
 
-    def __init__(self, shape: Tuple[int, ...] = (0,), dtype: Optional[NumpyDtype] = None):
+    def __init__(self, shape: Tuple[int, ...] = (0,), dtype: Optional[NumpyDtype] = None,
+                 keep_data: bool = False, data: Any = None, fortran: bool = False):
         self.shape = shape
         self.dtype = dtype
+        self.keep_data = keep_data
+        self.fortran = fortran
+        self.data: Optional[bytes] = _raw_bytes(data) if keep_data else None
 
     def __setstate__(self, state: Any) -> None:
+        """``ndarray.__setstate__((version, shape, dtype, is_fortran, rawdata))``; version may be absent."""
         if not isinstance(state, tuple) or len(state) not in (4, 5):
             raise MalformedRecord("numpy array record has an invalid state")
-        shape, dtype = state[-4], state[-3]
+        shape, dtype, fortran, data = state[-4:]
         if not isinstance(dtype, NumpyDtype):
             raise MalformedRecord(f"numpy array record has an invalid dtype {dtype!r}")
-        self.shape, self.dtype = _shape(shape, "numpy array"), dtype
+        self.shape, self.dtype, self.fortran = _shape(shape, "numpy array"), dtype, fortran is True
+        if self.keep_data:
+            self.data = _raw_bytes(data)
 
     def tensor_info(self) -> TensorInfo:
         if self.dtype is None:
@@ -172,18 +182,33 @@ class ArrayStub:
         return TensorInfo(self.shape, self.dtype.name)
 
 
-def numpy_reconstruct(subtype, shape, dtype_code) -> ArrayStub:
+def _raw_bytes(data: Any) -> Optional[bytes]:
+    """An array's data as bytes; None when it is not bytes (object arrays pickle a list of objects).
+
+    Python 2 pickles read with latin1 give ``str``, which numpy itself encodes back to latin1.
+    """
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    if isinstance(data, str):
+        try:
+            return data.encode("latin1")
+        except UnicodeEncodeError:
+            return None
+    return None
+
+
+def numpy_reconstruct(subtype, shape, dtype_code, *, keep_data: bool = False) -> ArrayStub:
     """``numpy.core.multiarray._reconstruct(numpy.ndarray, (0,), b'b')``: an empty array awaiting BUILD."""
     if subtype is not NdarrayType:
         raise MalformedRecord("numpy array record is not a plain ndarray")
-    return ArrayStub()
+    return ArrayStub(keep_data=keep_data)
 
 
-def numpy_frombuffer(buffer, dtype, shape, order="C") -> ArrayStub:
-    """``numpy.core.numeric._frombuffer`` (pickle protocol 5 arrays)."""
+def numpy_frombuffer(buffer, dtype, shape, order="C", *, keep_data: bool = False) -> ArrayStub:
+    """``numpy.core.numeric._frombuffer`` (pickle protocol 5 arrays; ``order`` is 'C' or 'F')."""
     if not isinstance(dtype, NumpyDtype):
         raise MalformedRecord(f"numpy array record has an invalid dtype {dtype!r}")
-    return ArrayStub(_shape(shape, "numpy array"), dtype)
+    return ArrayStub(_shape(shape, "numpy array"), dtype, keep_data, buffer, fortran=order == "F")
 
 
 def numpy_scalar(dtype, data=b"") -> Any:
@@ -206,6 +231,15 @@ def codecs_encode(text, encoding="utf-8", errors="strict") -> bytes:
         raise UnsafeContentError(f"refusing pickle global '_codecs.encode' with encoding {encoding!r}: "
                                  "only the latin-1 form pickle uses for bytes is allowed")
     return text.encode("latin1")
+
+
+def empty_bytes(*args) -> bytes:
+    """``builtins.bytes()`` is how protocols 0-2 write ``b''`` (an empty array's data); with arguments
+    it could allocate any amount of memory, so those are refused."""
+    if args:
+        raise UnsafeContentError("refusing pickle global 'builtins.bytes' with arguments: only the empty "
+                                 "bytes pickle writes is allowed")
+    return b""
 
 
 class OrderedDictStandIn(dict):
@@ -264,7 +298,7 @@ class _Global:
         return self._name
 
 
-def _allowed() -> Dict[Tuple[str, str], Callable[..., Any]]:
+def _allowed(keep_array_data: bool = False) -> Dict[Tuple[str, str], Callable[..., Any]]:
     table: Dict[Tuple[str, str], Callable[..., Any]] = {}
     for name in ("_rebuild_tensor", "_rebuild_tensor_v2"):
         table["torch._utils", name] = rebuild_tensor
@@ -279,12 +313,13 @@ def _allowed() -> Dict[Tuple[str, str], Callable[..., Any]]:
     table["torch", "Size"] = torch_size
     table["torch", "device"] = torch_device
     for core in ("numpy.core", "numpy._core"):
-        table[f"{core}.multiarray", "_reconstruct"] = numpy_reconstruct
+        table[f"{core}.multiarray", "_reconstruct"] = partial(numpy_reconstruct, keep_data=keep_array_data)
         table[f"{core}.multiarray", "scalar"] = numpy_scalar
-        table[f"{core}.numeric", "_frombuffer"] = numpy_frombuffer
+        table[f"{core}.numeric", "_frombuffer"] = partial(numpy_frombuffer, keep_data=keep_array_data)
     table["numpy", "ndarray"] = NdarrayType
     table["numpy", "dtype"] = NumpyDtype
     table["_codecs", "encode"] = codecs_encode
+    table["builtins", "bytes"] = empty_bytes
     table["builtins", "set"] = set
     table["builtins", "frozenset"] = frozenset
     table["builtins", "getattr"] = restricted_getattr
@@ -299,3 +334,5 @@ def _allowed() -> Dict[Tuple[str, str], Callable[..., Any]]:
 
 
 ALLOWED = _allowed()
+# The same globals, but numpy array records keep their raw bytes (the convert path's data read).
+ALLOWED_WITH_ARRAY_DATA = _allowed(keep_array_data=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import _compat_pickle
 import pickle
-from typing import Any, BinaryIO, Callable, Optional
+from typing import Any, BinaryIO, Callable, Dict, Optional, Tuple
 
 from cfglint.checkpoint.standins import ALLOWED
 from cfglint.errors import CfglintError, UnsafeContentError
@@ -56,16 +56,18 @@ class BoundedStream:
 class RestrictedUnpickler(pickle.Unpickler):
     """Unpickler whose globals are the inert stand-ins; ``persistent_ids`` handles torch storage ids."""
 
-    def __init__(self, stream: BinaryIO, source: str, persistent_ids: Optional[Callable[[Any], Any]] = None):
+    def __init__(self, stream: BinaryIO, source: str, persistent_ids: Optional[Callable[[Any], Any]] = None,
+                 allowed: Dict[Tuple[str, str], Any] = ALLOWED):
         # latin1 is how Detectron2 reads Python 2 pickles (model-zoo .pkl files).
         super().__init__(stream, encoding="latin1")
         self._source = source
         self._persistent_ids = persistent_ids
+        self._allowed = allowed
 
     def find_class(self, module: str, name: str) -> Any:
         try:
             module, name = python3_name(module, name)
-            return ALLOWED[module, name]
+            return self._allowed[module, name]
         except (KeyError, TypeError):
             raise UnsafeContentError(
                 f"refusing to load pickle global '{module}.{name}': loading it could run code; cfglint only "
@@ -79,10 +81,14 @@ class RestrictedUnpickler(pickle.Unpickler):
 
 
 def load_restricted(stream: BinaryIO, source: str, what: str,
-                    persistent_ids: Optional[Callable[[Any], Any]] = None) -> Any:
-    """Unpickle one object from ``stream``; every failure becomes a :class:`CfglintError` for ``source``."""
+                    persistent_ids: Optional[Callable[[Any], Any]] = None,
+                    allowed: Dict[Tuple[str, str], Any] = ALLOWED) -> Any:
+    """Unpickle one object from ``stream``; every failure becomes a :class:`CfglintError` for ``source``.
+
+    ``allowed`` is :data:`ALLOWED` or :data:`~cfglint.checkpoint.standins.ALLOWED_WITH_ARRAY_DATA`.
+    """
     try:
-        return RestrictedUnpickler(stream, source, persistent_ids).load()
+        return RestrictedUnpickler(stream, source, persistent_ids, allowed).load()
     except CfglintError as err:
         err.file = err.file or source  # stand-ins raise without knowing the file
         raise

@@ -4,7 +4,8 @@ Reading: the file is first described by cfglint's safe reader (`read_checkpoint`
 pickles that would run code, so a hostile file fails there with cfglint's message. The tensor
 *data* is then loaded with ``torch.load(weights_only=True)`` (torch's own allow-listing unpickler,
 safe by design) or ``safetensors.torch.load_file``: both only rebuild tensors and plain
-containers, and torch is needed to write the result anyway. torch is imported lazily so the rest
+containers, and torch is needed to write the result anyway. torch refuses Detectron2's numpy
+``.pkl`` files; their arrays come from cfglint's own reader (:mod:`cfglint.convert.d2_pickle`). torch is imported lazily so the rest
 of cfglint never needs it.
 """
 from __future__ import annotations
@@ -33,17 +34,31 @@ def load_state_dict(path: str) -> Tuple[Dict[str, Any], str]:
     if info.format == "safetensors":
         from safetensors.torch import load_file
         return dict(load_file(path)), info.format
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:   # torch raises UnpicklingError/RuntimeError for what it refuses
-        raise CfglintError(f"torch.load(weights_only=True) cannot read the tensors: {err}", path) from None
-    state = _unwrap(obj)
+    if info.format == "d2-pkl":
+        state = _d2_pickle_state(info)
+    else:
+        state = _torch_load_state(torch, path)
     if state is None:
         raise CfglintError("no state dict ('model', 'state_dict' or a flat name -> tensor mapping) found", path)
     tensors = {k: v if isinstance(v, torch.Tensor) else torch.as_tensor(v) for k, v in state.items()}
     if tensors and all(k.startswith("module.") for k in tensors):
         tensors = {k[len("module."):]: v for k, v in tensors.items()}
     return tensors, info.format
+
+
+def _d2_pickle_state(info) -> Dict[str, Any]:
+    from cfglint.convert import d2_pickle
+
+    d2_pickle.check_model_zoo_layout(info)
+    return d2_pickle.load_model_arrays(info.path)
+
+
+def _torch_load_state(torch, path: str) -> Optional[dict]:
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:   # torch raises UnpicklingError/RuntimeError for what it refuses
+        raise CfglintError(f"torch.load(weights_only=True) cannot read the tensors: {err}", path) from None
+    return _unwrap(obj)
 
 
 def _unwrap(obj: Any) -> Optional[dict]:

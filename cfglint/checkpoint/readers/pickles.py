@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, BinaryIO, Tuple
 
 from cfglint.checkpoint.readers.torch_storage import storage_from_persistent_id
+from cfglint.checkpoint.standins import ALLOWED, ALLOWED_WITH_ARRAY_DATA
 from cfglint.checkpoint.unpickler import MiB, BoundedStream, load_restricted
 from cfglint.errors import CfglintError
 
@@ -16,10 +17,15 @@ MAX_LEGACY_OBJECT_BYTES = 256 * MiB
 MAX_PLAIN_PICKLE_BYTES = 4096 * MiB
 
 
-def load_pickle_checkpoint(stream: BinaryIO, source: str) -> Tuple[str, Any]:
-    """Return ``(format, object)``. A legacy torch file stops after its object pickle, before the storages."""
+def load_pickle_checkpoint(stream: BinaryIO, source: str, keep_array_data: bool = False) -> Tuple[str, Any]:
+    """Return ``(format, object)``. A legacy torch file stops after its object pickle, before the storages.
+
+    ``keep_array_data``: numpy array records of a ``.pkl`` keep their raw bytes (``ArrayStub.data``).
+    """
     what = "the file (neither a zip archive nor safetensors)"
-    first = load_restricted(BoundedStream(stream, MAX_PLAIN_PICKLE_BYTES, what, source), source, what)
+    allowed = ALLOWED_WITH_ARRAY_DATA if keep_array_data else ALLOWED
+    first = load_restricted(BoundedStream(stream, MAX_PLAIN_PICKLE_BYTES, what, source), source, what,
+                            allowed=allowed)
     if type(first) is not int or first != LEGACY_MAGIC_NUMBER:
         return "d2-pkl", first
     header = BoundedStream(stream, MAX_LEGACY_HEADER_BYTES, "the legacy torch header", source)
