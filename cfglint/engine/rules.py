@@ -23,6 +23,7 @@ from cfglint.errors import CfglintError
 #: checkpoint = a checkpoint against a config (`verify`, emitted by cfglint.checkpoint.verify).
 SCOPES = ("pair", "model", "raw", "meta", "checkpoint")
 _ID = re.compile(r"^[A-Z][0-9]{3}$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _REQUIRED = ("id", "name", "severity", "scope", "summary", "message", "what", "why")
 _KNOWN = set(_REQUIRED) | {"fields", "check", "params", "example", "in_diff"}
@@ -49,7 +50,9 @@ class Rule:
     def why_line(self) -> str:
         """The first sentence of "why it matters", shown under each finding in text output."""
         text = " ".join(self.why.split())
-        return text.split(". ")[0].rstrip(".") + "."
+        # A sentence ends at ". " before a capital letter, so "e.g. a mask" and "parameter ...\")"
+        # stay inside the first sentence.
+        return _SENTENCE_END.split(text, maxsplit=1)[0].rstrip(".") + "."
 
     def docs(self) -> str:
         """The rule's documentation in the ruff layout, as `cfglint rules ID` prints it."""

@@ -10,7 +10,8 @@ from cfglint.engine.rules import RuleSet
 PairReport = Tuple[Optional[str], Optional[str], List[Finding]]
 
 
-def render(output_format: str, reports: Sequence[PairReport], rules: RuleSet, colour: bool = False) -> str:
+def render(output_format: str, reports: Sequence[PairReport], rules: RuleSet, colour: bool = False,
+           roles: Tuple[str, str] = ("training", "inference")) -> str:
     if output_format == "json":
         from cfglint.cli.common import dump_json
         from cfglint.report import findings_json
@@ -24,4 +25,4 @@ def render(output_format: str, reports: Sequence[PairReport], rules: RuleSet, co
         from cfglint.report import findings_github
         return findings_github.render(every)
     from cfglint.report import findings_text
-    return "\n\n".join(findings_text.render(f, left, right, colour=colour) for left, right, f in reports)
+    return "\n\n".join(findings_text.render(f, left, right, colour=colour, roles=roles) for left, right, f in reports)

@@ -3,7 +3,7 @@ on why it matters. Colour only on a terminal, and never when NO_COLOR is set (no
 from __future__ import annotations
 
 import os
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import typer
 
@@ -17,11 +17,14 @@ def use_colour(is_tty: bool) -> bool:
     return is_tty and not os.environ.get("NO_COLOR")
 
 
-def render(findings: List[Finding], left: Optional[str], right: Optional[str], colour: bool = False) -> str:
+def render(findings: List[Finding], left: Optional[str], right: Optional[str], colour: bool = False,
+           roles: Tuple[str, str] = ("training", "inference")) -> str:
+    """`roles` name what left and right are: a training and an inference config (diff), a
+    checkpoint and a config (verify)."""
     def style(text: str, **kw) -> str:
         return typer.style(text, **kw) if colour else text
 
-    lines = [style(f"{left} (training) vs {right} (inference)", bold=True)] if left or right else []
+    lines = [style(f"{left} ({roles[0]}) vs {right} ({roles[1]})", bold=True)] if left or right else []
     for severity in SEVERITIES:
         group = [f for f in findings if f.severity == severity]
         if not group:

@@ -1,0 +1,83 @@
+"""Every lint rule on a config that breaks it and one that does not. Expected rule ids are read off
+the fixture files by hand (each offending line carries a comment naming its rule)."""
+from __future__ import annotations
+
+import pytest
+
+from cfglint.engine import EngineConfig, load_rules
+from cfglint.engine.lint_files import lint_file
+from tests.conftest import FIXTURES
+
+LINT = FIXTURES / "lint"
+
+CASES = {
+    "d2/clean.yaml": [],
+    "d2/torchvision_clean.yaml": [],
+    "d2/unit_scale.yaml": ["L101", "L101"],
+    "d2/rgb_with_bgr_mean.yaml": ["L102"],
+    "d2/msra_torchvision_std.yaml": ["L201"],
+    "d2/torchvision_bgr.yaml": ["L202"],
+    "d2/msra_pytorch_style.yaml": ["L203"],
+    "d2/thresholds.yaml": ["L301", "L302"],
+    "d2/negative_size.yaml": ["L303"],
+    "d2/test_scale.yaml": ["L304"],
+    "d2/range_three_sizes.yaml": ["L305"],
+    "d2/range_two_sizes.yaml": [],
+    "d2/retinanet_roi_keys.yaml": ["L401"],
+    "d2/mask_keys_mask_off.yaml": ["L402", "L403"],
+    "d2/Base-Masks.yaml": [],            # partial config: MASK_ON is the children's to set
+    "d2/unknown_key.yaml": ["L301", "L601"],
+    "d2/suppressed.yaml": [],
+    "mmdet/caffe_weights_rgb.py": ["L102", "L202"],
+    "mmdet/caffe_weights_clean.py": [],
+    "mmdet/unknown_argument.py": ["L602"],
+    "mmdet/known_arguments.py": [],
+    "mmdet/mmdet2_style.py": [],          # 2.x arguments (pretrained=) are not judged
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_rules_fire_exactly_where_the_fixture_says(name):
+    report = lint_file(str(LINT / name), EngineConfig())
+    assert report.error is None
+    assert sorted(f.rule for f in report.findings) == CASES[name]
+
+
+def test_every_lint_rule_has_a_failing_and_a_passing_fixture():
+    lint_ids = {rule.id for rule in load_rules() if rule.id.startswith("L")}
+    failing = {rule for rules in CASES.values() for rule in rules}
+    assert lint_ids == failing
+    assert any(not rules for name, rules in CASES.items() if name.startswith("mmdet/"))
+
+
+def test_unknown_detectron2_key_names_the_closest_key_and_its_line():
+    finding = next(f for f in lint_file(str(LINT / "d2/unknown_key.yaml"), EngineConfig()).findings
+                   if f.rule == "L601")
+    assert finding.field == "MODEL.ROI_HEADS.NUM_CLASS"
+    assert "did you mean MODEL.ROI_HEADS.NUM_CLASSES?" in finding.message
+    assert finding.left_location.line == 3
+
+
+def test_allow_new_keys_accepts_the_unknown_key():
+    report = lint_file(str(LINT / "d2/unknown_key.yaml"), EngineConfig(), allow_new_keys=True)
+    assert [f.rule for f in report.findings] == ["L301"]
+
+
+def test_unknown_mmdet_argument_says_which_component_and_suggests():
+    (finding,) = lint_file(str(LINT / "mmdet/unknown_argument.py"), EngineConfig()).findings
+    assert finding.field == "model.roi_head.bbox_head.num_clases"
+    assert "did you mean 'num_classes'?" in finding.message
+    assert finding.left_location.line == 5
+
+
+def test_channel_order_finding_points_at_the_written_mean():
+    report = lint_file(str(LINT / "d2/rgb_with_bgr_mean.yaml"), EngineConfig())
+    (finding,) = report.findings
+    assert finding.left == [103.53, 116.28, 123.675]   # RGB-order view of the written BGR list
+    assert finding.left_location.line == 4
+
+
+def test_select_and_ignore_apply_to_lint_rules():
+    path = str(LINT / "d2/unknown_key.yaml")
+    assert [f.rule for f in lint_file(path, EngineConfig(ignore=["L601"])).findings] == ["L301"]
+    assert [f.rule for f in lint_file(path, EngineConfig(select=["L6"])).findings] == ["L601"]
