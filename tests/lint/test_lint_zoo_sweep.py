@@ -32,11 +32,6 @@ MMDET3_ERRORS = {
     ("crowddet/crowddet-rcnn_r50_fpn_8xb2-30e_crowdhuman.py", "L202"),
     ("crowddet/crowddet-rcnn_refine_r50_fpn_8xb2-30e_crowdhuman.py", "L202"),
 }
-#: False reports caused by the mmdet normalizer reading only `bgr_to_rgb`, while
-#: ReIDDataPreprocessor says `to_rgb=True`; tolerated until the normalizer handles it.
-MMDET3_NORMALIZER_PENDING = {
-    (f"reid/reid_r50_8xb32-6e_{d}train80_test-{d}val20.py", "L102") for d in ("mot15", "mot16", "mot17", "mot20")
-}
 #: Files mmengine cannot load either (wrong base paths in the zoo), or that need mmpretrain.
 MMDET3_UNREADABLE = {
     "bytetrack/bytetrack_yolox_x_8xb4-amp-80e_crowdhuman-mot17halftrain_test-mot17test.py",
@@ -65,7 +60,7 @@ def test_mmdet3_zoo():
     root = Path(importlib.util.find_spec("mmdet").submodule_search_locations[0]) / ".mim" / "configs"
     reports, errors, unreadable = _sweep(root)
     assert len(reports) > 700
-    assert MMDET3_ERRORS <= errors <= MMDET3_ERRORS | MMDET3_NORMALIZER_PENDING
+    assert errors == MMDET3_ERRORS
     mmpretrain = {path for path in unreadable if path.startswith("rtmdet/classification/")}
     assert unreadable - mmpretrain == MMDET3_UNREADABLE
 

@@ -103,9 +103,12 @@ def fill_input(w: Writer, preprocessor: Optional[Tuple[dict, KeyPath]]) -> None:
 
 
 def _from_preprocessor(w: Writer, prep: dict, path: KeyPath) -> None:
-    # mmengine ImgDataPreprocessor: either flag swaps the channels of the BGR-decoded image.
-    to_rgb = bool(prep.get("bgr_to_rgb")) or bool(prep.get("rgb_to_bgr"))
-    flag = "rgb_to_bgr" if prep.get("rgb_to_bgr") and not prep.get("bgr_to_rgb") else "bgr_to_rgb"
+    # mmengine ImgDataPreprocessor: either flag swaps the channels of the BGR-decoded image;
+    # some preprocessors (ReIDDataPreprocessor) spell it `to_rgb`.
+    flags = [name for name in ("bgr_to_rgb", "rgb_to_bgr", "to_rgb") if prep.get(name)]
+    to_rgb = bool(flags)
+    flag = flags[0] if flags else next((n for n in ("bgr_to_rgb", "to_rgb", "rgb_to_bgr") if n in prep),
+                                       "bgr_to_rgb")
     w.put("input.channel_order", "RGB" if to_rgb else "BGR", path + (flag,), default=flag not in prep)
     _put_stats(w, prep, path, to_rgb)
 
