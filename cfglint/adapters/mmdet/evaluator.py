@@ -76,8 +76,19 @@ def _resolved(path: str, cfg: CfgDict, syntax: str, files: List[str]) -> Resolve
             suppressions.update(scan(file, read_source(file).raw))
         except CfglintError:
             pass
-    return ResolvedConfig(framework=MMDET, path=path, data=data, locations=locations, syntax=syntax,
-                          files=list(dict.fromkeys(files)), suppressions=suppressions)
+    shown = _shown_paths(path, [loc.file for loc in locations.values()] + files)
+    return ResolvedConfig(framework=MMDET, path=path, data=data, syntax=syntax,
+                          locations={k: Location(shown.get(loc.file, loc.file), loc.line) for k, loc in locations.items()},
+                          files=[shown.get(f, f) for f in dict.fromkeys(files)],
+                          suppressions={(shown.get(f, f), line): ids for (f, line), ids in suppressions.items()})
+
+
+def _shown_paths(given: str, files: List[str]) -> Dict[str, str]:
+    """Files are read by absolute path (mmengine substitutes {{fileDirname}} that way), but a user
+    who named a relative path reads relative locations, as the Detectron2 adapter gives them."""
+    if os.path.isabs(given) or "://" in given:
+        return {}
+    return {f: os.path.relpath(f) for f in set(files) if os.path.isabs(f)}
 
 
 # Resolved base files: path -> (every Source read for it, files in order, result). Reused only
