@@ -1,0 +1,76 @@
+"""Every performance figure cfglint promises, measured in one run, as ratios against the frameworks.
+
+    python bench/run_all.py            # needs the `test` extras (mmengine, mmdet, torch)
+
+1. start-up: `cfglint lint one.yaml` against a bare `python -c pass` (target: at most 250 ms more);
+2. resolving the mmdet 3.3 zoo and the 2.28 corpus: cfglint against mmengine's `Config.fromfile`
+   (target: at least 20x), and `cfglint lint` of the whole zoo with 1 and N processes;
+3. linting the Detectron2 corpus (configs per minute; detectron2 itself is not installable here);
+4. reading a 170 MB R50-FPN checkpoint: cfglint against `torch.load(weights_only=True)`
+   (target: at least 10x, peak RSS under 150 MB).
+Nothing here is a test: timings depend on the machine, so they are printed, not asserted.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import bench_mmdet_resolve  # noqa: E402
+import bench_verify_read  # noqa: E402
+
+SHARED = REPO.parent / "shared"
+ONE_YAML = REPO / "fixtures" / "examples" / "train.yaml"
+
+
+def _wall(args, repeats: int) -> float:
+    """Median wall time of a fresh process, in seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def startup(repeats: int = 15) -> None:
+    bare = _wall([sys.executable, "-c", "pass"], repeats)
+    lint = _wall([sys.executable, "-m", "cfglint", "lint", str(ONE_YAML)], repeats)
+    show = _wall([sys.executable, "-m", "cfglint", "show", str(ONE_YAML)], repeats)
+    print(f"start-up: python -c pass {bare * 1000:.0f} ms; cfglint lint one.yaml {lint * 1000:.0f} ms "
+          f"(+{(lint - bare) * 1000:.0f} ms, target <= 250 ms); cfglint show one.yaml {show * 1000:.0f} ms")
+
+
+def lint_tree(root: Path, label: str, jobs: int) -> float:
+    count = sum(1 for _ in root.rglob("*.py")) + sum(1 for _ in root.rglob("*.yaml"))
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "cfglint", "lint", str(root), "-j", str(jobs), "--format", "json"],
+                   cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    print(f"cfglint lint {label} ({count} files, -j {jobs}): {seconds:.1f} s, {count / seconds * 60:.0f} configs/min")
+    return seconds
+
+
+def main() -> None:
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    startup()
+    bench_mmdet_resolve.main()
+    corpora = bench_mmdet_resolve.corpora()
+    zoo = corpora.get("mmdet 3.3 zoo")
+    if zoo is not None:
+        for jobs in (1, os.cpu_count() or 1):
+            lint_tree(zoo, "mmdet 3.3 zoo", jobs)
+    if (SHARED / "corpus" / "detectron2").is_dir():
+        lint_tree(SHARED / "corpus" / "detectron2", "Detectron2 corpus", 1)
+    bench_verify_read.main()
+
+
+if __name__ == "__main__":
+    main()
