@@ -89,8 +89,13 @@ class VerificationError(Exception):
 
 
 def verify(checkpoint: Any, config: Any, *, opts: Sequence[str] = (), framework: Optional[str] = None,
-           engine_config: Optional[EngineConfig] = None, allow_new_keys: bool = False) -> VerifyReport:
-    """Check `checkpoint` (path, URL or CheckpointInfo) against `config` (path, CfgNode or CommonModel)."""
+           engine_config: Optional[EngineConfig] = None, allow_new_keys: bool = False,
+           engine: str = "native") -> VerifyReport:
+    """Check `checkpoint` (path, URL or CheckpointInfo) against `config` (path, CfgNode or CommonModel).
+
+    `engine="framework"` takes the expected state dict from the installed framework instead of
+    cfglint's own model (see cfglint.checkpoint.framework_engine).
+    """
     from cfglint.adapters import load
     from cfglint.checkpoint.readers import read_checkpoint
 
@@ -103,7 +108,7 @@ def verify(checkpoint: Any, config: Any, *, opts: Sequence[str] = (), framework:
     fp = fingerprint(info.shapes())
     checker = _Checker(info, model, fp, rules)
     checker.compare_fingerprint()
-    check = checker.compare_state_dict()
+    check = checker.compare_state_dict(engine)
     checker.compare_classes()
     findings = [f for f in checker.findings if f.rule in enabled]
     findings += _embedded_config_diff(info, model, engine_config, rules)
@@ -170,7 +175,7 @@ class _Checker:
                                f"{describe(self.model, 'anchors.aspect_ratios')} give {per_location}")
 
     # -- 2. key by key -------------------------------------------------------------------------
-    def compare_state_dict(self) -> StateDictCheck:
+    def compare_state_dict(self, engine: str = "native") -> StateDictCheck:
         check = StateDictCheck()
         resolved = self.model.resolved
         if self.fp.framework not in (None, self.model.framework):
@@ -180,7 +185,7 @@ class _Checker:
             self._emit("K713", "state_dict", None, None, reason="the config was given without its native form")
             return check
         try:
-            expected = expected_state_dict(resolved.framework, resolved.data)
+            expected = _expected(resolved, engine)
         except UnsupportedArchitecture as exc:
             self._emit("K713", "state_dict", None, None, reason=exc.reason)
             return check
@@ -233,6 +238,15 @@ class _Checker:
         elif configured_names is None and num_classes is not None and len(names) != num_classes:
             self._emit("K708", "classes", names, num_classes, location(self.model, "num_classes"),
                        left_count=len(names), left_short=short, config_desc=describe(self.model, "num_classes"))
+
+
+def _expected(resolved, engine: str) -> ExpectedStateDict:
+    if engine == "framework":
+        from cfglint.checkpoint.framework_engine import framework_state_dict
+        return framework_state_dict(resolved)
+    if engine != "native":
+        raise CfglintError(f"unknown verify engine {engine!r} (use 'native' or 'framework')")
+    return expected_state_dict(resolved.framework, resolved.data)
 
 
 def _same(name: str, found: Any, configured: Any) -> bool:

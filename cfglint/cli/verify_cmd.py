@@ -6,6 +6,7 @@ overrides apply to the config.
 """
 from __future__ import annotations
 
+from enum import Enum
 from typing import List, Optional
 
 import typer
@@ -14,6 +15,11 @@ from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FORMAT_OPTION, FRAMEWORK_
                                 dump_json, framework_value, print_error, stdout_is_tty, trailing_opts)
 from cfglint.cli.diff_cmd import FAIL_ON_OPTION, IGNORE_OPTION, RULES_OPTION, SELECT_OPTION, Severity, engine_config
 from cfglint.errors import CfglintError
+
+
+class Engine(str, Enum):
+    native = "native"
+    framework = "framework"
 
 
 def verify(
@@ -27,6 +33,11 @@ def verify(
     ignore: Optional[List[str]] = IGNORE_OPTION,
     rules: Optional[List[str]] = RULES_OPTION,
     allow_new_keys: bool = ALLOW_NEW_KEYS_OPTION,
+    engine: Engine = typer.Option(Engine.native, "--engine",
+                                  help="Where the expected state dict comes from: cfglint's own model (native), or "
+                                       "the installed mmdet/detectron2 building the model on torch's meta device "
+                                       "(framework; imports torch and the framework, never runs the config file, "
+                                       "ignores custom_imports)."),
 ) -> None:
     """Prove or refute that CHECKPOINT loads into the model CONFIG builds; exit 1 on a mismatch, 2 on bad input."""
     from cfglint.checkpoint.verify import verify as run_verify
@@ -35,7 +46,7 @@ def verify(
     try:
         engine_cfg = engine_config(select, ignore, rules, fail_on)
         report = run_verify(checkpoint, config, opts=trailing_opts(), framework=framework_value(framework),
-                            engine_config=engine_cfg, allow_new_keys=allow_new_keys)
+                            engine_config=engine_cfg, allow_new_keys=allow_new_keys, engine=engine.value)
     except CfglintError as err:
         print_error(err)
         raise typer.Exit(2)
