@@ -136,8 +136,8 @@ def _detectron2(sd: Mapping[str, Shape], fp: Fingerprint) -> None:
     evidence_key = _first(sd, f"{base}res4.{max(blocks[2] - 1, 0)}.conv1.weight")
     if depth is not None:
         _set(fp, "backbone.depth", depth, sd, evidence_key)
-    _grouped(sd, _first(sd, f"{base}res2.0.conv2.weight") if bottleneck else None, fp, "ResNet")
-    if "backbone.type" not in fp.fields and has(f"{base}res2."):
+    _grouped(sd, _first(sd, f"{base}res2.0.conv2.weight") if bottleneck and depth else None, fp, "ResNet")
+    if "backbone.type" not in fp.fields and depth is not None:
         _set(fp, "backbone.type", "ResNet", sd, _first(sd, f"{base}res2.0.conv1.weight"))
     norm = _norm_kind(sd, f"{base}stem.conv1.norm.")
     if norm:
@@ -219,8 +219,9 @@ def _mmdet(sd: Mapping[str, Shape], fp: Fingerprint) -> None:
     depth = _depth(blocks, bottleneck)
     if depth is not None:
         _set(fp, "backbone.depth", depth, sd, _first(sd, f"backbone.layer3.{max(blocks[2] - 1, 0)}.conv1.weight"))
-    _grouped(sd, _first(sd, "backbone.layer1.0.conv2.weight") if bottleneck else None, fp, "ResNet")
-    if "backbone.type" not in fp.fields and has("backbone.layer1."):
+    _grouped(sd, _first(sd, "backbone.layer1.0.conv2.weight") if bottleneck and depth else None, fp, "ResNet")
+    # Only a recognised block layout makes it a ResNet: MobileNetV2 and others have `layer1` too.
+    if "backbone.type" not in fp.fields and depth is not None:
         _set(fp, "backbone.type", "ResNet", sd, _first(sd, "backbone.layer1.0.conv1.weight"))
     stem_norm = "backbone.bn1." if has("backbone.bn1.") else ("backbone.gn1." if has("backbone.gn1.") else None)
     if stem_norm:

@@ -80,3 +80,12 @@ def test_mmdet_fingerprint_matches_config(manifest: Path):
         pytest.fail(f"no class count inferred for a {model['type']}")
     if "roi_head" in model and "mask_head" in model["roi_head"]:
         assert fp.get("heads.mask") is True
+
+
+@pytest.mark.skipif(not HAVE_SHARED, reason="../shared is not present")
+def test_non_resnet_backbone_is_not_called_resnet():
+    """MobileNetV2 (ssdlite) has `backbone.layer1...` keys too; no block layout, no ResNet claim."""
+    manifest = SHARED / "oracles/mmdet3/state_dicts/configs/ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.json"
+    fp = fingerprint(json.loads(manifest.read_text()))
+    assert fp.get("backbone.type") is None and fp.get("backbone.depth") is None
+    assert fp.get("backbone.groups") is None
