@@ -18,6 +18,12 @@ class OutputFormat(str, enum.Enum):
     github = "github"
 
 
+class Severity(str, enum.Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
 class Framework(str, enum.Enum):
     detectron2 = "detectron2"
     mmdet = "mmdet"
@@ -66,3 +72,31 @@ def framework_value(fw: Optional[Framework]) -> Optional[str]:
 
 def stdout_is_tty() -> bool:
     return sys.stdout.isatty()
+
+
+# Rule selection, shared by every command that reports findings (diff, lint, verify).
+FAIL_ON_OPTION = typer.Option(None, "--fail-on", help="Exit 1 on findings at or above this severity "
+                                                      "(default: error, or fail-on in \\[tool.cfglint]).")
+SELECT_OPTION = typer.Option(None, "--select", help="Only these rule ids or prefixes (repeat or comma-separate).")
+IGNORE_OPTION = typer.Option(None, "--ignore", help="Skip these rule ids or prefixes.")
+RULES_OPTION = typer.Option(None, "--rules", help="Extra rule file (YAML); repeatable.")
+
+
+def engine_config(select, ignore, rules, fail_on):
+    """[tool.cfglint] from the working directory upward, with the command line on top."""
+    from cfglint.engine import load_config
+    return load_config().with_cli(select=select, ignore=ignore, rule_files=rules,
+                                  fail_on=fail_on.value if fail_on else None)
+
+
+def engine_setup(select, ignore, rules, fail_on):
+    """(EngineConfig, RuleSet) for a command, or exit 2 on a bad rule file, code or config table."""
+    from cfglint import engine
+    try:
+        config = engine_config(select, ignore, rules, fail_on)
+        rule_set = engine.load_rules(config.rule_files)
+        rule_set.enabled(config.select, config.ignore)   # unknown codes are bad arguments
+    except CfglintError as err:
+        print_error(err)
+        raise typer.Exit(2)
+    return config, rule_set

@@ -6,34 +6,14 @@ Trailing `--opts ...` overrides apply to the inference config, as in the framewo
 """
 from __future__ import annotations
 
-import enum
 from typing import List, Optional
 
 import typer
 
-from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FORMAT_OPTION, OutputFormat, fail_usage, print_error,
+from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FAIL_ON_OPTION, FORMAT_OPTION, IGNORE_OPTION, RULES_OPTION,
+                                SELECT_OPTION, OutputFormat, Severity, engine_setup, fail_usage, print_error,
                                 stdout_is_tty, trailing_opts)
 from cfglint.errors import CfglintError
-
-
-class Severity(str, enum.Enum):
-    error = "error"
-    warning = "warning"
-    info = "info"
-
-
-FAIL_ON_OPTION = typer.Option(None, "--fail-on", help="Exit 1 on findings at or above this severity "
-                                                      "(default: error, or fail-on in \\[tool.cfglint]).")
-SELECT_OPTION = typer.Option(None, "--select", help="Only these rule ids or prefixes (repeat or comma-separate).")
-IGNORE_OPTION = typer.Option(None, "--ignore", help="Skip these rule ids or prefixes.")
-RULES_OPTION = typer.Option(None, "--rules", help="Extra rule file (YAML); repeatable.")
-
-
-def engine_config(select, ignore, rules, fail_on):
-    """[tool.cfglint] from the working directory upward, with the command line on top."""
-    from cfglint.engine import load_config
-    return load_config().with_cli(select=select, ignore=ignore, rule_files=rules,
-                                  fail_on=fail_on.value if fail_on else None)
 
 
 def diff(
@@ -58,13 +38,7 @@ def diff(
     from cfglint.adapters import load, resolve
     from cfglint.report import findings_format, findings_text
 
-    try:
-        config = engine_config(select, ignore, rules, fail_on)
-        rule_set = engine.load_rules(config.rule_files)
-        rule_set.enabled(config.select, config.ignore)   # unknown codes are bad arguments
-    except CfglintError as err:
-        print_error(err)
-        raise typer.Exit(2)
+    config, rule_set = engine_setup(select, ignore, rules, fail_on)
     if (train is None) != (infer is None):
         raise fail_usage("diff needs both TRAIN and INFER, or neither to use [tool.cfglint] pairs")
     pairs = [(train, infer)] if train is not None else config.pairs

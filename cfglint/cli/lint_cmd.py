@@ -11,9 +11,8 @@ import typer
 
 from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FORMAT_OPTION, OutputFormat, dump_json, print_error,
                                 stdout_is_tty)
-from cfglint.cli.diff_cmd import (FAIL_ON_OPTION, IGNORE_OPTION, RULES_OPTION, SELECT_OPTION, Severity,
-                                  engine_config)
-from cfglint.errors import CfglintError
+from cfglint.cli.common import (FAIL_ON_OPTION, IGNORE_OPTION, RULES_OPTION, SELECT_OPTION, Severity,
+                                engine_setup)
 
 
 def lint(
@@ -32,13 +31,7 @@ def lint(
     from cfglint import engine
     from cfglint.engine.lint_files import discover, lint_paths
 
-    try:
-        config = engine_config(select, ignore, rules, fail_on)
-        rule_set = engine.load_rules(config.rule_files)
-        rule_set.enabled(config.select, config.ignore)   # unknown codes are bad arguments
-    except CfglintError as err:
-        print_error(err)
-        raise typer.Exit(2)
+    config, rule_set = engine_setup(select, ignore, rules, fail_on)
     files, skipped = discover(paths)
     if verbose:
         for path in skipped:

@@ -13,6 +13,7 @@ from typing import List, Optional
 
 import typer
 
+from cfglint.cli import convert_cmd, diff_cmd, lint_cmd, rules_cmd, verify_cmd
 from cfglint.cli import show as show_cmd
 
 app = typer.Typer(
@@ -26,7 +27,6 @@ app = typer.Typer(
 #: Overrides given after `--opts`, shared by every command (detectron2 merge_from_list semantics,
 #: mmengine --cfg-options semantics for mmdet configs).
 TRAILING_OPTS: List[str] = []
-
 
 
 def _version(value: bool) -> None:
@@ -43,26 +43,12 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
 
 
 app.command("show")(show_cmd.show)
-
-
-def _register_optional_commands() -> None:
-    """Commands live one module each under cfglint.cli; each registers itself if present."""
-    import importlib
-    for name in ("diff", "verify", "convert", "lint", "rules"):
-        try:
-            module = importlib.import_module(f"cfglint.cli.{name}_cmd")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"cfglint.cli.{name}_cmd":
-                continue
-            raise
-        module.register(app)
-
-
-_register_optional_commands()
+for _command in (diff_cmd, verify_cmd, convert_cmd, lint_cmd, rules_cmd):  # one module per command
+    _command.register(app)
 
 
 def split_opts(argv: List[str]) -> List[str]:
-    """Remove `--opts K V ...` from argv (in place semantics via return) and store the pairs."""
+    """Return argv without its trailing `--opts K V ...`, which is kept in TRAILING_OPTS."""
     TRAILING_OPTS.clear()
     if "--opts" in argv:
         i = argv.index("--opts")

@@ -15,7 +15,7 @@ def rules(
     extra: Optional[List[str]] = typer.Option(None, "--rules", help="Extra rule file (YAML); repeatable."),
 ) -> None:
     """List cfglint's rules, or explain one: what it does, why it matters, an example."""
-    from cfglint.cli.diff_cmd import engine_config
+    from cfglint.cli.common import engine_config
     from cfglint.engine import load_rules
 
     if output_format not in (OutputFormat.text, OutputFormat.json):

@@ -11,9 +11,9 @@ from typing import List, Optional
 
 import typer
 
-from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FORMAT_OPTION, FRAMEWORK_OPTION, Framework, OutputFormat,
-                                dump_json, framework_value, print_error, stdout_is_tty, trailing_opts)
-from cfglint.cli.diff_cmd import FAIL_ON_OPTION, IGNORE_OPTION, RULES_OPTION, SELECT_OPTION, Severity, engine_config
+from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FAIL_ON_OPTION, FORMAT_OPTION, FRAMEWORK_OPTION, IGNORE_OPTION,
+                                RULES_OPTION, SELECT_OPTION, Framework, OutputFormat, Severity, dump_json, engine_setup,
+                                framework_value, print_error, stdout_is_tty, trailing_opts)
 from cfglint.errors import CfglintError
 
 
@@ -43,8 +43,8 @@ def verify(
     from cfglint.checkpoint.verify import verify as run_verify
     from cfglint.report import findings_format, findings_text
 
+    engine_cfg, rule_set = engine_setup(select, ignore, rules, fail_on)
     try:
-        engine_cfg = engine_config(select, ignore, rules, fail_on)
         report = run_verify(checkpoint, config, opts=trailing_opts(), framework=framework_value(framework),
                             engine_config=engine_cfg, allow_new_keys=allow_new_keys, engine=engine.value)
     except CfglintError as err:
@@ -53,10 +53,8 @@ def verify(
     if output_format is OutputFormat.json:
         typer.echo(dump_json(report.to_json()))
     else:
-        from cfglint.engine import load_rules
-        text = findings_format.render(output_format.value, [(checkpoint, config, report.findings)],
-                                      load_rules(engine_cfg.rule_files),
-                                      colour=findings_text.use_colour(stdout_is_tty()))
+        text = findings_format.render(output_format.value, [(checkpoint, config, report.findings)], rule_set,
+                                      colour=findings_text.use_colour(stdout_is_tty()), roles=("checkpoint", "config"))
         if output_format is OutputFormat.text:
             check = report.state_dict
             if check.ran:

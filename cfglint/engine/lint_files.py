@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterable, List, Optional, Sequence, Tuple
 
@@ -109,5 +108,6 @@ def lint_paths(files: Sequence[str], config: EngineConfig, jobs: Optional[int] =
     if jobs <= 1 or len(files) < MIN_FILES_FOR_PROCESSES:
         return [one(path) for path in files]
     chunk = max(1, len(files) // (jobs * 8))
+    from concurrent.futures import ProcessPoolExecutor   # only trees pay for multiprocessing's import
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(one, files, chunksize=chunk))

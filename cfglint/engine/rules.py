@@ -23,6 +23,8 @@ from cfglint.errors import CfglintError
 #: checkpoint = a checkpoint against a config (`verify`, emitted by cfglint.checkpoint.verify).
 SCOPES = ("pair", "model", "raw", "meta", "checkpoint")
 _ID = re.compile(r"^[A-Z][0-9]{3}$")
+#: libyaml's loader when PyYAML has it: rule files are read on every run, so start-up time counts.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _REQUIRED = ("id", "name", "severity", "scope", "summary", "message", "what", "why")
@@ -81,13 +83,16 @@ def builtin_rules_dir() -> Path:
 
 def load_rule_file(path: Path) -> List[Rule]:
     text = _read(path)
+    loader = _SafeLoader(text)
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root = loader.get_single_node()    # nodes for the line of each rule, then data from them
+        data = None if root is None else loader.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise CfglintError(f"not a valid YAML rule file: {getattr(exc, 'problem', exc)}", file=str(path),
                            line=mark.line + 1 if mark else None) from None
+    finally:
+        loader.dispose()
     if data is None:
         return []
     if not isinstance(data, list):
