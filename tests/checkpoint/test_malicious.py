@@ -227,3 +227,25 @@ def test_refusal_happens_in_a_subprocess_without_side_effects(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
     assert "refusing to load pickle global 'os.system'" in out.stdout
     assert not canary.exists()
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+@pytest.mark.parametrize("kind", ["zip", "legacy", "pkl"])
+def test_verify_cli_refuses_with_exit_2(tmp_path, payload, kind):
+    """End to end: `cfglint verify` on a hostile file exits 2, names the global, and nothing ran."""
+    from tests.conftest import FIXTURES, run_cli
+
+    canary = tmp_path / "canary"
+    obj, name = _payloads(canary)[payload]
+    if kind == "pkl":
+        path = tmp_path / "model_final.pkl"
+        path.write_bytes(pickle.dumps({"model": {"x": obj}, "__author__": "x"}, protocol=2))
+    else:
+        torch = pytest.importorskip("torch")
+        path = tmp_path / "model.pth"
+        torch.save({"meta": {"cfg": obj}, "state_dict": {}}, path, _use_new_zipfile_serialization=kind == "zip")
+    proc = run_cli("verify", str(path), "--config", str(FIXTURES / "examples" / "train.yaml"))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert name in proc.stderr and str(path) in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not canary.exists()
