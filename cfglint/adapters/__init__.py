@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from cfglint.adapters.limits import read_config_text
 from cfglint.errors import CfglintError
 from cfglint.model import CommonModel, ResolvedConfig
 from cfglint.model.resolved import DETECTRON2, MMDET
@@ -27,8 +28,8 @@ def detect_framework(path: str, text: Optional[str] = None) -> Optional[str]:
     suffix = Path(path).suffix.lower()
     if text is None:
         try:
-            text = Path(path).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            text = read_config_text(path)
+        except CfglintError:
             return None
     if suffix in (".yaml", ".yml"):
         return _detect_yaml(text)
@@ -99,6 +100,18 @@ def _detect_python(text: str) -> Optional[str]:
 def resolve(source: Any, framework: Optional[str] = None, opts: Sequence[str] = (),
             allow_new_keys: bool = False) -> ResolvedConfig:
     """Resolve a path, a Detectron2 CfgNode or a plain mapping into a ResolvedConfig."""
+    shown = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+    try:
+        return _resolve(source, framework, opts, allow_new_keys)
+    except RecursionError:
+        # Last line of defence: each reader bounds nesting itself, but a hostile file must never
+        # surface as a traceback from some recursive step we did not foresee.
+        raise CfglintError("the config nests too deeply (or its bases chain too long) to read", shown) from None
+    except MemoryError:
+        raise CfglintError("reading the config needs more memory than is available", shown) from None
+
+
+def _resolve(source: Any, framework: Optional[str], opts: Sequence[str], allow_new_keys: bool) -> ResolvedConfig:
     if framework is not None and framework not in FRAMEWORKS:
         raise CfglintError(f"unknown framework {framework!r}; expected one of {', '.join(FRAMEWORKS)}")
     if isinstance(source, (str, os.PathLike)):
@@ -120,7 +133,7 @@ def _resolve_path(path: str, framework: Optional[str], opts: Sequence[str], allo
     if suffix not in CONFIG_SUFFIXES:
         raise CfglintError(f"unsupported config type {suffix or '(no suffix)'!r}; "
                            f"expected one of {', '.join(CONFIG_SUFFIXES)}", file=path)
-    fw = framework or detect_framework(path)
+    fw = framework or detect_framework(path, "" if "://" in path else read_config_text(path))
     if fw is None:
         raise CfglintError("cannot tell whether this is a Detectron2 or an MMDetection config; "
                            "pass --framework", file=path)

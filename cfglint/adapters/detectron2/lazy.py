@@ -13,11 +13,12 @@ import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from cfglint.adapters import suppressions
+from cfglint.adapters.limits import read_config_text
 from cfglint.adapters.detectron2.lazy_interp import FileInterpreter
 from cfglint.adapters.detectron2.lazy_interpolation import resolve_interpolations
 from cfglint.adapters.detectron2.lazy_values import (ConfigDict, ConfigList, collect_locations, copy_value,
                                                      to_plain)
-from cfglint.errors import CfglintError
+from cfglint.errors import CfglintError, UnsafeContentError
 from cfglint.model.location import Location
 from cfglint.model.resolved import DETECTRON2, KeyPath, ResolvedConfig
 
@@ -72,18 +73,16 @@ class _Loader:
             raise CfglintError(f"circular import of config files: {chain}", at_file, at_line)
         if depth > MAX_IMPORT_DEPTH:
             raise CfglintError("config imports nest too deeply", at_file, at_line)
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        except FileNotFoundError:
+        if not os.path.exists(path):
             raise CfglintError("no such file" if imported_at is None else f"cannot import {path}: no such file",
-                               at_file, at_line) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CfglintError(f"cannot read {path}: {exc}", at_file, at_line) from None
+                               at_file, at_line)
+        text = read_config_text(path)
         try:
             tree = ast.parse(text, filename=path)
         except SyntaxError as exc:
             raise CfglintError(f"syntax error: {exc.msg}", path, exc.lineno) from None
+        except (RecursionError, MemoryError):  # CPython's parser on very deeply nested expressions
+            raise CfglintError("the file nests expressions too deeply to parse", path) from None
         self.loading.append(path)
         try:
             interp = FileInterpreter(path, self, depth)
@@ -115,6 +114,11 @@ class _Loader:
         if not config_path.endswith(".py"):
             raise CfglintError(f"get_config({config_path!r}): only .py configs can be read from a LazyConfig",
                                at.file, at.line)
+        if os.path.isabs(config_path) or ".." in config_path.replace("\\", "/").split("/"):
+            # A model-zoo name is relative to detectron2's configs directory; escaping it would make
+            # the linted file pull in any file on the machine.
+            raise UnsafeContentError(f"get_config({config_path!r}) names a file outside the configs directory; "
+                                     "cfglint refuses it", at.file, at.line)
         target = _find_in_configs_root(config_path, self.configs_root, at.file)
         if target is None:
             raise CfglintError(f"get_config({config_path!r}): no configs directory above this file has "

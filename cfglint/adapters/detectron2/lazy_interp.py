@@ -31,6 +31,11 @@ UNSAFE_NAMES = {"open", "exec", "eval", "compile", "__import__", "getattr", "set
                 "locals", "vars", "input", "breakpoint", "type", "object", "memoryview", "help", "exit", "quit"}
 MAX_ITEMS = 1_000_000      # longest sequence a config may build (`[x] * n`, range)
 MAX_CALL_DEPTH = 50
+MAX_INT_BITS = 1 << 16     # largest integer a product or shift may build (`x = x * x` in a loop)
+
+
+def _int_bits(value: Any) -> int:
+    return value.bit_length() if isinstance(value, int) else 0
 
 
 def _checked_range(*args: int) -> range:
@@ -356,6 +361,12 @@ class FileInterpreter:
                 raise self._error(node, "sequence too long")
             if isinstance(seq, ConfigList) and isinstance(count, int):
                 return ConfigList([copy_value(v) for v in list(seq) * count], seq.where * count)
+        if isinstance(op, ast.Add) and isinstance(left, (list, tuple, str)) and isinstance(right, (list, tuple, str)) \
+                and len(left) + len(right) > MAX_ITEMS:
+            raise self._error(node, "sequence too long")
+        if isinstance(op, (ast.Mult, ast.LShift)) and _int_bits(left) + _int_bits(right) > MAX_INT_BITS \
+                or isinstance(op, ast.LShift) and isinstance(right, int) and right > MAX_INT_BITS:
+            raise self._error(node, "integer too large")
         if isinstance(op, ast.Add) and isinstance(left, ConfigList) and isinstance(right, list):
             return ConfigList(list(left) + list(right), left.where + list(getattr(right, "where", [None] * len(right))))
         return func(left, right)

@@ -67,7 +67,8 @@ class _LazyWriter:
         """field := the argument at `path`, or the signature `default` when the file omits it."""
         value = self.get(path, _ABSENT)
         if value is not _ABSENT:
-            self.writer.put(field, convert(value), path)
+            converted = shared.convert_value(convert, value, ".".join(map(str, path)), field, self.location(path))
+            self.writer.put(field, converted, path)
         elif default is not _ABSENT:
             self.writer.put(field, convert(default), path, default=True)
 

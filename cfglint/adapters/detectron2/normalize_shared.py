@@ -6,8 +6,9 @@ in the common model are made once, here.
 from __future__ import annotations
 
 import re
-from typing import Any, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
+from cfglint.errors import CfglintError
 from cfglint.model import CommonModel
 from cfglint.model.common import Inconsistency
 
@@ -139,3 +140,16 @@ def add_disagreement(model: CommonModel, field: str, entries: List[Tuple[str, An
     model.inconsistencies.append(Inconsistency(
         field=field, values=values, locations={key: loc for key, _, loc in entries},
         message=f"{listing} disagree; {why}"))
+
+
+def convert_value(convert: Callable[[Any], Any], value: Any, key: str, field: str, location) -> Any:
+    """`convert(value)`; a value of a shape the model could never be built with is the user's error.
+
+    YACS checks only the outer type (a list stays a list, whatever it holds) and LazyConfig checks
+    nothing, so a wrong value reaches the normalizer; it becomes a CfglintError at the key's line.
+    """
+    try:
+        return convert(value)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError):
+        raise CfglintError(f"`{key}` is {value!r:.80}, which is not a valid value for {field}",
+                           location.file if location else None, location.line if location else None) from None

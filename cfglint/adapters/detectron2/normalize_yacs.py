@@ -19,6 +19,7 @@ from typing import Any, Callable, Optional
 
 from cfglint.adapters.detectron2 import normalize_shared as shared
 from cfglint.adapters.normalize_common import Writer
+from cfglint.errors import CfglintError
 
 #: Proposal generators that run an RPN at test time (and so have RPN.* test settings).
 _RPN_GENERATORS = ("RPN", "RRPN", "TridentRPN")
@@ -40,7 +41,9 @@ class _YacsWriter:
     def copy(self, field: str, key: str, convert: Optional[Callable[[Any], Any]] = None) -> None:
         """field := (convert of) the value of `key`, provenance `key`."""
         value = self.value(key)
-        self.derive(field, convert(value) if convert else value, key)
+        if convert:
+            value = shared.convert_value(convert, value, key, field, self.location(key))
+        self.derive(field, value, key)
 
     def derive(self, field: str, value: Any, key: str) -> None:
         """field := a value computed from the config, provenance the key that decided it."""
@@ -51,8 +54,23 @@ class _YacsWriter:
         self.model.set(field, value, native_key, None)
 
 
+#: Keys detectron2 looks up in a registry; YACS lets any of them be None, the registry does not.
+_REGISTRY_NAME_KEYS = ("MODEL.META_ARCHITECTURE", "MODEL.ROI_HEADS.NAME", "MODEL.ROI_MASK_HEAD.NAME",
+                       "MODEL.PROPOSAL_GENERATOR.NAME", "MODEL.BACKBONE.NAME")
+
+
+def _check_registry_names(cfg: _YacsWriter) -> None:
+    for key in _REGISTRY_NAME_KEYS:
+        value = cfg.value(key)
+        if not isinstance(value, str):
+            loc = cfg.location(key)
+            raise CfglintError(f"{key} must name a registered class, got {value!r:.80}",
+                               loc.file if loc else None, loc.line if loc else None)
+
+
 def fill(writer: Writer) -> None:
     cfg = _YacsWriter(writer)
+    _check_registry_names(cfg)
     meta_arch = cfg.value("MODEL.META_ARCHITECTURE")
     has_roi_heads = meta_arch in shared.ROI_META_ARCHS
     _arch_and_heads(cfg, meta_arch, has_roi_heads)

@@ -25,6 +25,7 @@ from cfglint.adapters.detectron2 import addons as addon_tables
 from cfglint.adapters.detectron2 import compat
 from cfglint.adapters.detectron2.defaults_table import DEFAULTS
 from cfglint.adapters.detectron2.yaml_reader import read_yaml
+from cfglint.adapters.limits import MAX_BASE_DEPTH, read_config_text
 from cfglint.errors import CfglintError, UnsupportedError
 from cfglint.model import Location, ResolvedConfig
 from cfglint.model.resolved import DETECTRON2
@@ -101,13 +102,7 @@ def load_with_bases(path: str) -> LoadedYaml:
 
 def _load_one(read_path: str, shown: str, result: LoadedYaml, stack: List[str]) -> Tuple[dict, Locations]:
     real = os.path.realpath(read_path)
-    try:
-        with open(read_path, encoding="utf-8") as f:
-            text = f.read()
-    except UnicodeDecodeError:
-        raise CfglintError("the file is not UTF-8 text", shown) from None
-    except OSError as exc:
-        raise CfglintError(f"cannot read the file: {exc.strerror or exc}", shown) from None
+    text = read_config_text(read_path, shown)
     parsed = read_yaml(text, shown)
     result.suppressions.update(suppression_scan.scan(shown, text))
     data = parsed.data
@@ -132,6 +127,9 @@ def _load_one(read_path: str, shown: str, result: LoadedYaml, stack: List[str]) 
             raise CfglintError(f"{BASE_KEY} cycle: {chain}", base_line.file, base_line.line)
         if not os.path.isfile(base_read):
             raise CfglintError(f"base config {base!r} not found (looked for {base_shown})",
+                               base_line.file, base_line.line)
+        if len(stack) + 1 >= MAX_BASE_DEPTH:
+            raise CfglintError(f"{BASE_KEY} chain is more than {MAX_BASE_DEPTH} files deep",
                                base_line.file, base_line.line)
         base_data, locs_of_base = _load_one(base_read, base_shown, result, stack + [real])
         if merged_bases is None:

@@ -15,17 +15,17 @@ from typing import Any, Dict, Tuple
 import yaml
 
 from cfglint.adapters import expr
+from cfglint.adapters.limits import MAX_YAML_NODES
 from cfglint.errors import CfglintError, UnsafeContentError
 
 KeyPath = Tuple[str, ...]
 
-#: Expanded YAML nodes one file may produce (a full dumped config has about 400).
-MAX_NODES = 200_000
 
 _PYTHON_TAG_PREFIX = "tag:yaml.org,2002:python/"
 _EVAL_TAG = _PYTHON_TAG_PREFIX + "object/apply:eval"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+_TOO_DEEP = "the YAML nests lists or mappings too deeply to read"
 _SCALAR_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")}
 
 
@@ -39,7 +39,10 @@ class YamlFile:
 
 def read_yaml(text: str, file: str) -> YamlFile:
     """Parse `text` (the content of `file`) into plain data, without running anything."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # its Reader already refuses control characters
+    except yaml.YAMLError as exc:
+        raise CfglintError(f"YAML error: {str(exc).splitlines()[0]}", file) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -48,6 +51,8 @@ def read_yaml(text: str, file: str) -> YamlFile:
         raise CfglintError(f"YAML syntax error: {problem}", file, mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise CfglintError(f"YAML error: {exc}", file) from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise CfglintError(_TOO_DEEP, file) from None
     finally:
         loader.dispose()
     if node is None:
@@ -56,7 +61,10 @@ def read_yaml(text: str, file: str) -> YamlFile:
         raise CfglintError("a Detectron2 config must be a mapping of KEY: value at the top level",
                            file, node.start_mark.line + 1)
     builder = _Builder(loader, file)
-    data = builder.mapping(node, ())
+    try:
+        data = builder.mapping(node, ())
+    except RecursionError:
+        raise CfglintError(_TOO_DEEP, file) from None
     return YamlFile(data, builder.key_lines)
 
 
@@ -72,8 +80,8 @@ class _Builder:
     def value(self, node: yaml.Node, path: KeyPath) -> Any:
         self.nodes += 1
         line = node.start_mark.line + 1
-        if self.nodes > MAX_NODES:
-            raise CfglintError(f"the YAML expands to more than {MAX_NODES} nodes (recursive or "
+        if self.nodes > MAX_YAML_NODES:
+            raise CfglintError(f"the YAML expands to more than {MAX_YAML_NODES} nodes (recursive or "
                                "exponential aliases?)", self.file, line)
         tag = node.tag or ""
         if tag == _EVAL_TAG:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, List, Optional
 
 import yaml
 
+from cfglint.adapters.limits import MAX_YAML_NODES
 from cfglint.adapters.mmdet.values import CfgDict
 from cfglint.errors import CfglintError, UnsafeContentError
 from cfglint.model.location import Location
@@ -30,7 +31,13 @@ def load_data_config(path: str, text: str) -> CfgDict:
     return value
 
 
-def _construct(node: yaml.Node, path: str) -> Any:
+def _construct(node: yaml.Node, path: str, budget: Optional[List[int]] = None) -> Any:
+    """Plain data from a composed node; `budget` counts expanded nodes so aliases cannot explode."""
+    budget = [MAX_YAML_NODES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise CfglintError(f"the YAML expands to more than {MAX_YAML_NODES} nodes (recursive or exponential "
+                           "aliases?)", file=path, line=node.start_mark.line + 1)
     if node.tag.startswith("tag:yaml.org,2002:python/") or node.tag.startswith("!"):
         raise UnsafeContentError(f"YAML tag {node.tag} asks for a Python object to be built; refusing it",
                                  file=path, line=node.start_mark.line + 1)
@@ -39,11 +46,11 @@ def _construct(node: yaml.Node, path: str) -> Any:
         loader = yaml.SafeLoader("")
         loader.flatten_mapping(node)
         for key_node, value_node in node.value:
-            key = _construct(key_node, path)
-            out.put(key, _construct(value_node, path), Location(path, key_node.start_mark.line + 1))
+            key = _construct(key_node, path, budget)
+            out.put(key, _construct(value_node, path, budget), Location(path, key_node.start_mark.line + 1))
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, path) for item in node.value]
+        return [_construct(item, path, budget) for item in node.value]
     return yaml.SafeLoader("").construct_object(node)
 
 

@@ -11,6 +11,7 @@ import ast
 import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from cfglint.adapters.limits import MAX_BASE_DEPTH
 from cfglint.adapters.mmdet import lazy_config
 from cfglint.adapters.mmdet.cfg_options import apply_cfg_options
 from cfglint.adapters.mmdet.data_files import load_data_config
@@ -117,6 +118,10 @@ def _file2dict_uncached(source: Source, files: List[str], stack: Tuple[str, ...]
     if source.path in stack:
         chain = " -> ".join(os.path.basename(p) for p in stack + (source.path,))
         raise CfglintError(f"circular _base_ inheritance: {chain}", file=included_from[0] if included_from else None,
+                           line=included_from[1] if included_from else None)
+    if len(stack) >= MAX_BASE_DEPTH:
+        raise CfglintError(f"_base_ chain is more than {MAX_BASE_DEPTH} files deep",
+                           file=included_from[0] if included_from else None,
                            line=included_from[1] if included_from else None)
     if source.tree is not None and included_from and lazy_config.is_lazy(source):
         raise CfglintError("a base config uses the pure-Python (`read_base`/import) style but the config "

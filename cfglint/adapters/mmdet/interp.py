@@ -16,6 +16,7 @@ from cfglint.adapters.mmdet.values import CfgDict, LazyAttr, LazyObject
 from cfglint.errors import CfglintError, UnsafeContentError, UnsupportedError
 from cfglint.model.location import Location
 
+MAX_INT_BITS = 1 << 16     # refuse `x = x * x` in a loop growing an integer without bound
 MAX_SEQUENCE = 1_000_000   # refuse `[0] * 10**12` and `range(10**12)` instead of exhausting memory
 
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -126,6 +127,8 @@ class Interpreter:
             for target in node.targets:
                 self.delete(target)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if node.decorator_list:  # mmengine runs decorators when it executes the file
+                raise self.unsupported(node, f"decorates the function `{node.name}`; decorators run code at load time")
             self.env.put(node.name, Function(node.name, self.loc(node)), self.loc(node))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             if self.import_handler is None:
@@ -263,7 +266,13 @@ class Interpreter:
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_SEQUENCE:
                     raise self.unsupported(node, "builds a sequence of more than a million items")
+        if isinstance(op, ast.Add) and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)) \
+                and len(left) + len(right) > MAX_SEQUENCE:
+            raise self.unsupported(node, "builds a sequence of more than a million items")
         if isinstance(op, (ast.Pow, ast.LShift)) and isinstance(right, int) and abs(right) > 10_000:
+            raise self.unsupported(node, "computes an enormous number")
+        if isinstance(op, ast.Mult) and isinstance(left, int) and isinstance(right, int) \
+                and left.bit_length() + right.bit_length() > MAX_INT_BITS:
             raise self.unsupported(node, "computes an enormous number")
         if isinstance(op, ast.Mod) and isinstance(left, str) and not _is_plain(right):
             raise self.unsupported(node, "formats a config object into a string")

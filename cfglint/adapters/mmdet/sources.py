@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
+from cfglint.adapters.limits import read_config_text
 from cfglint.errors import CfglintError
 
 SUFFIXES = (".py", ".json", ".yaml", ".yml")
@@ -59,11 +60,7 @@ def read_source(path: str, included_from: Optional[Tuple[str, int]] = None) -> S
         raise CfglintError(f"base config {path} does not exist" if included_from else "no such file", **where)
     raw = _RAW.get((path, st.st_mtime_ns, st.st_size))
     if raw is None:
-        try:
-            with open(path, encoding="utf-8") as f:
-                raw = f.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CfglintError(f"cannot read config: {exc}", **where)
+        raw = read_config_text(path)
         _RAW[(path, st.st_mtime_ns, st.st_size)] = raw
     env_used = tuple((name, os.environ.get(name, "")) for name, _ in _ENV_RE.findall(raw)) if "{{" in raw else ()
     key = (path, st.st_mtime_ns, st.st_size, env_used)
