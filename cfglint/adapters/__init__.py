@@ -6,8 +6,8 @@ config code or imports a framework.
 """
 from __future__ import annotations
 
-import ast
 import os
+import re
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -56,44 +56,23 @@ def _detect_yaml(text: str) -> Optional[str]:
     return None
 
 
+_D2_IMPORT = re.compile(r"^\s*(?:from\s+detectron2[\w.]*\s+import|import\s+detectron2|from\s+\.+common[\w.]*\s+import)",
+                        re.M)
+_MM_IMPORT = re.compile(r"^\s*from\s+(?:mmengine|mmdet|mmcv)[\w.]*\s+import", re.M)
+_MM_SIGNS = re.compile(r"^(?:with\s|(?:_base_|model|train_pipeline|test_pipeline|img_norm_cfg|data|train_cfg|"
+                       r"test_cfg|default_scope|train_dataloader)\s*=)", re.M)
+
+
 def _detect_python(text: str) -> Optional[str]:
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        # Let the mmengine adapter report the syntax error with its location when the file
-        # at least mentions what an mmdet config mentions.
-        if "_base_" in text or "model = dict" in text or "model=dict" in text:
-            return MMDET
-        if "detectron2" in text or "LazyCall" in text:
-            return DETECTRON2
-        return None
-    has_d2 = False
-    has_mm = False
-    imports_mm = False  # `model = ...` is mmdet-like, but a LazyConfig file assigns `model` too
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            mod = node.module or ""
-            if mod.startswith("detectron2") or (node.level and mod.startswith("common")):
-                has_d2 = True
-            if mod.startswith(("mmengine", "mmdet", "mmcv")):
-                has_mm = imports_mm = True
-        elif isinstance(node, ast.Import):
-            if any(a.name.startswith("detectron2") for a in node.names):
-                has_d2 = True
-        elif isinstance(node, ast.With):
-            has_mm = True  # mmengine's `with read_base():`
-        elif isinstance(node, ast.Assign):
-            for t in node.targets:
-                if isinstance(t, ast.Name) and t.id in ("_base_", "model", "train_pipeline", "test_pipeline",
-                                                        "img_norm_cfg", "data", "train_cfg", "test_cfg",
-                                                        "default_scope", "train_dataloader"):
-                    has_mm = True
+    """Line patterns, not a parse: detection runs on every file of a tree before any adapter, and
+    the adapter parses (and reports syntax errors) anyway. `model = ...` alone is not mmdet: a
+    LazyConfig file assigns `model` too, so a detectron2 import wins unless mm* is imported."""
+    has_d2 = _D2_IMPORT.search(text) is not None or "LazyCall" in text
+    imports_mm = _MM_IMPORT.search(text) is not None
     if has_d2 and not imports_mm:
         return DETECTRON2
-    if has_mm:
+    if imports_mm or _MM_SIGNS.search(text):
         return MMDET
-    if has_d2:
-        return DETECTRON2
     return None
 
 

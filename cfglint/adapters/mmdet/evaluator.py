@@ -17,7 +17,7 @@ from cfglint.adapters.mmdet.cfg_options import apply_cfg_options
 from cfglint.adapters.mmdet.data_files import load_data_config
 from cfglint.adapters.mmdet.interp import Function, Interpreter
 from cfglint.adapters.mmdet.merge import merge_a_into_b
-from cfglint.adapters.mmdet.sources import Source, base_entries, read_source, resolve_base_path
+from cfglint.adapters.mmdet.sources import Source, base_entries, one_resolution, read_source, resolve_base_path
 from cfglint.adapters.mmdet.values import CfgDict, deep_copy, export, to_config
 from cfglint.adapters.suppressions import scan
 from cfglint.errors import CfglintError
@@ -30,7 +30,11 @@ RESERVED_KEYS = ("filename", "text", "pretty_text", "env_variables")
 
 def resolve_file(path: str, cfg_options: Sequence[str] = ()) -> ResolvedConfig:
     """`Config.fromfile(path)` (+ `--cfg-options`), as plain data with the location of every key."""
-    path = os.fspath(path)
+    with one_resolution():
+        return _resolve_file(os.fspath(path), cfg_options)
+
+
+def _resolve_file(path: str, cfg_options: Sequence[str]) -> ResolvedConfig:
     source = read_source(path)
     files: List[str] = []
     if source.tree is not None and lazy_config.is_lazy(source):
@@ -77,9 +81,11 @@ def _resolved(path: str, cfg: CfgDict, syntax: str, files: List[str]) -> Resolve
             suppressions.update(scan(file, read_source(file).raw))
         except CfglintError:
             pass
-    shown = _shown_paths(path, [loc.file for loc in locations.values()] + files)
-    return ResolvedConfig(framework=MMDET, path=path, data=data, syntax=syntax,
-                          locations={k: Location(shown.get(loc.file, loc.file), loc.line) for k, loc in locations.items()},
+    shown = _shown_paths(path, files)
+    if shown:
+        relative = {loc: Location(shown.get(loc.file, loc.file), loc.line) for loc in set(locations.values())}
+        locations = {key: relative[loc] for key, loc in locations.items()}
+    return ResolvedConfig(framework=MMDET, path=path, data=data, syntax=syntax, locations=locations,
                           files=[shown.get(f, f) for f in dict.fromkeys(files)],
                           suppressions={(shown.get(f, f), line): ids for (f, line), ids in suppressions.items()})
 
@@ -145,11 +151,14 @@ def _file2dict_uncached(source: Source, files: List[str], stack: Tuple[str, ...]
                 base_cfg.put(key, value, sub.locs.get(key))
     files.append(source.path)
     if data is None:
-        cfg = _evaluate(source, base_cfg)
+        cfg, shares_values = _evaluate(source, base_cfg)
     else:
-        cfg = data
+        cfg, shares_values = data, True   # YAML anchors share values
     cfg.pop("_deprecation_", None)
-    cfg = _substitute_base_vars(deep_copy(cfg), source, base_cfg)
+    if shares_values:   # mmengine deep-copies here; that only shows when a value is shared
+        cfg = deep_copy(cfg)
+    if source.base_vars:
+        cfg = _substitute_base_vars(cfg, source, base_cfg)
     cfg.locs.pop("_base_", None)
     cfg.pop("_base_", None)
     merged = merge_a_into_b(cfg, base_cfg)
@@ -158,20 +167,22 @@ def _file2dict_uncached(source: Source, files: List[str], stack: Tuple[str, ...]
     return merged
 
 
-def _evaluate(source: Source, base_cfg: CfgDict) -> CfgDict:
-    """Run the file body (minus `_base_ = ...`) with `_base_` bound to the merged bases."""
+def _evaluate(source: Source, base_cfg: CfgDict) -> Tuple[CfgDict, bool]:
+    """Run the file body (minus `_base_ = ...`) with `_base_` bound to the merged bases; also say
+    whether the body read a dict or list by name (its result may then share values)."""
     body = [n for n in source.tree.body
             if not (isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_base_"
                                                       for t in n.targets))]
     env = CfgDict()
     env["_base_"] = base_cfg
-    Interpreter(source.path, env).run(body)
+    interpreter = Interpreter(source.path, env)
+    interpreter.run(body)
     cfg = CfgDict()
     for key, value in env.items():
         if key == "_base_" or key.startswith("__") or isinstance(value, Function):
             continue
         cfg.put(key, value, env.locs.get(key))
-    return cfg
+    return cfg, interpreter.read_containers
 
 
 def _substitute_base_vars(value: Any, source: Source, base_cfg: CfgDict) -> Any:

@@ -85,6 +85,9 @@ class Interpreter:
         self.env = env
         self.import_handler = import_handler
         self._scopes: List[Dict[str, Any]] = []
+        #: Whether the code read a dict/list by name (so a value may be shared between two keys,
+        #: or with `_base_`). Only then must the result be deep-copied as mmengine does.
+        self.read_containers = False
 
     # ---- errors -------------------------------------------------------------------------
     def loc(self, node: ast.AST) -> Location:
@@ -216,9 +219,9 @@ class Interpreter:
         name = node.id
         for scope in reversed(self._scopes):
             if name in scope:
-                return scope[name]
+                return self._read(scope[name])
         if name in self.env:
-            return self.env[name]
+            return self._read(self.env[name])
         if name in SAFE_BUILTINS or name in SAFE_CONSTANTS:
             return SAFE_CONSTANTS.get(name, SAFE_BUILTINS.get(name))
         if name.startswith("__"):
@@ -226,6 +229,11 @@ class Interpreter:
         if name in _DANGEROUS_NAMES:
             raise self.unsafe(node, f"uses `{name}`")
         raise _at(NameError(f"name {name!r} is not defined"), node)
+
+    def _read(self, value: Any) -> Any:
+        if isinstance(value, (dict, list, tuple)):
+            self.read_containers = True
+        return value
 
     def eval_Dict(self, node: ast.Dict) -> CfgDict:
         out = CfgDict()

@@ -12,8 +12,9 @@ import importlib.util
 import os
 import re
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from cfglint.adapters.limits import read_config_text
 from cfglint.errors import CfglintError
@@ -48,9 +49,37 @@ _CACHE: Dict[Tuple[str, int, int, Tuple[Tuple[str, str], ...]], Source] = {}
 _RAW: Dict[Tuple[str, int, int], str] = {}
 
 
+#: The files one resolution has read (path -> Source): a base that ten siblings share is
+#: stat'ed once per resolution, and a file edited between two resolutions is read again.
+_SESSION: Optional[Dict[str, Source]] = None
+
+
+@contextmanager
+def one_resolution() -> Iterator[None]:
+    """Scope of one `resolve_file` for the session above (nested calls share the outer one)."""
+    global _SESSION
+    if _SESSION is not None:
+        yield
+        return
+    _SESSION = {}
+    try:
+        yield
+    finally:
+        _SESSION = None
+
+
 def read_source(path: str, included_from: Optional[Tuple[str, int]] = None) -> Source:
     """Read, substitute and parse a config file, memoized by path, mtime, size and env variables used."""
     path = os.path.abspath(os.path.expanduser(path))
+    if _SESSION is not None and path in _SESSION:
+        return _SESSION[path]
+    source = _read_source(path, included_from)
+    if _SESSION is not None:
+        _SESSION[path] = source
+    return source
+
+
+def _read_source(path: str, included_from: Optional[Tuple[str, int]]) -> Source:
     where = {"file": included_from[0], "line": included_from[1]} if included_from else {"file": path}
     if os.path.splitext(path)[1] not in SUFFIXES:
         raise CfglintError(f"{path}: only .py, .json, .yaml and .yml configs are supported", **where)
