@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from cfglint.adapters.limits import MAX_BASE_DEPTH
 from cfglint.adapters.mmdet import lazy_config
@@ -101,21 +101,30 @@ def _shown_paths(given: str, files: List[str]) -> Dict[str, str]:
 # Resolved base files: path -> (every Source read for it, files in order, result). Reused only
 # while each of those files is unchanged (read_source returns the same memoized Source).
 _RESOLVED: Dict[str, Tuple[List[Source], List[str], CfgDict]] = {}
+#: Files resolved once. A file is memoized (a deep copy) only when it is needed a second time:
+#: most top-level configs are never a base, and copying each of them is a fifth of a zoo run.
+_SEEN: Set[str] = set()
 
 
 def _file2dict(source: Source, files: List[str], stack: Tuple[str, ...], read_bases: bool = True,
-               included_from: Optional[Tuple[str, int]] = None) -> CfgDict:
-    """One step of mmengine's `Config._file2dict`: this file merged over its merged bases (memoized)."""
+               included_from: Optional[Tuple[str, int]] = None, shared: bool = False) -> CfgDict:
+    """One step of mmengine's `Config._file2dict`: this file merged over its merged bases (memoized).
+
+    `shared=True` may return the memoized result itself: the caller promises not to change it
+    (merging copies what it changes; a file that could change its bases copies them first)."""
     cached = _RESOLVED.get(source.path) if read_bases else None
     if cached is not None and source.path not in stack and \
             all(read_source(dep.path) is dep for dep in cached[0]):
         files.extend(cached[1])
-        return deep_copy(cached[2])
+        return cached[2] if shared else deep_copy(cached[2])
     first = len(files)
     result = _file2dict_uncached(source, files, stack, read_bases, included_from)
     if read_bases:
-        deps = [read_source(f) for f in files[first:]]
-        _RESOLVED[source.path] = (deps, files[first:], deep_copy(result))
+        if source.path in _SEEN:
+            deps = [read_source(f) for f in files[first:]]
+            _RESOLVED[source.path] = (deps, files[first:], deep_copy(result))
+        else:
+            _SEEN.add(source.path)
     return result
 
 
@@ -140,7 +149,8 @@ def _file2dict_uncached(source: Source, files: List[str], stack: Tuple[str, ...]
         for entry in entries:
             base_path, scope = resolve_base_path(entry, source.path, line)
             base_source = read_source(base_path, included_from=(source.path, line))
-            sub = _file2dict(base_source, files, stack + (source.path,), included_from=(source.path, line))
+            sub = _file2dict(base_source, files, stack + (source.path,), included_from=(source.path, line),
+                             shared=True)
             duplicates = base_cfg.keys() & sub.keys()
             if duplicates:
                 raise CfglintError(f"duplicate keys among sibling bases are not allowed (mmengine refuses them "
@@ -150,6 +160,10 @@ def _file2dict_uncached(source: Source, files: List[str], stack: Tuple[str, ...]
             for key, value in sub.items():
                 base_cfg.put(key, value, sub.locs.get(key))
     files.append(source.path)
+    if source.reads_base or source.base_vars:
+        # `_base_.x.y = v`, `del _base_.x`, `{{_base_.x}}` values merged later: all act on the
+        # bases' objects, which may be memoized ones shared with other configs.
+        base_cfg = deep_copy(base_cfg)
     if data is None:
         cfg, shares_values = _evaluate(source, base_cfg)
     else:

@@ -22,6 +22,12 @@ _RAW_TREES: Dict[int, ast.Module] = {}
 
 def is_lazy(source: Source) -> bool:
     """mmengine's `Config._is_lazy_import`: the first telling node in breadth-first order decides."""
+    if "is_lazy" not in source.facts:
+        source.facts["is_lazy"] = _is_lazy(source)
+    return source.facts["is_lazy"]
+
+
+def _is_lazy(source: Source) -> bool:
     nodes = [source.tree]
     while nodes:
         node = nodes.pop(0)

@@ -7,13 +7,14 @@ mmengine or the packages a `pkg::path` base names.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib.util
 import os
 import re
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from cfglint.adapters.limits import read_config_text
@@ -43,6 +44,19 @@ class Source:
     text: str                      # after substitutions
     base_vars: Dict[str, str]      # placeholder string -> dotted `_base_` key it stands for
     tree: Optional[ast.Module]     # parsed Python (None for YAML/JSON)
+    facts: Dict[str, bool] = field(default_factory=dict)   # derived once per parsed file (is_lazy, ...)
+
+    @functools.cached_property
+    def reads_base(self) -> bool:
+        """Whether the code names `_base_` beyond assigning it: only such a file can change the
+        merged bases in place, so only its bases need a private copy (see evaluator._file2dict).
+        A text search, erring towards True: `_base_` in a comment only costs a copy."""
+        return self.tree is not None and _READS_BASE.search(self.text) is not None
+
+
+#: `_base_` as a name that is not being assigned: not inside a path ('../_base_/x.py') or a
+#: longer identifier, and not followed by a single `=`.
+_READS_BASE = re.compile(r"(?<![\w/.'\"-])_base_\b(?!\s*=(?!=))")
 
 
 _CACHE: Dict[Tuple[str, int, int, Tuple[Tuple[str, str], ...]], Source] = {}
