@@ -114,7 +114,7 @@ def detect(used: Set[KeyPath], defaults: Dict[str, Any]) -> List[Addon]:
     add INPUT.CROP.SINGLE_CATEGORY_MAX_AREA) enables the first registered one unless an add-on
     chosen by its own keys already defines it.
     """
-    missing = {p for p in used if not _exists(defaults, p)}
+    missing = {p for p in used if not has_path(defaults, p)}
     owners: Dict[KeyPath, List[Addon]] = {}
     for addon in _REGISTRY.values():
         for path in _prefixes(addon.paths()):
@@ -146,7 +146,8 @@ def _prefixes(paths: Iterable[KeyPath]) -> Set[KeyPath]:
     return {p[:i] for p in paths for i in range(1, len(p) + 1)}
 
 
-def _exists(tree: Dict[str, Any], path: KeyPath) -> bool:
+def has_path(tree: Dict[str, Any], path: KeyPath) -> bool:
+    """Whether nested dicts `tree` have the key path `path`."""
     node: Any = tree
     for part in path:
         if not isinstance(node, dict) or part not in node:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
+from cfglint.adapters.detectron2.addons import has_path
 from cfglint.model import Location
 
 KeyPath = Tuple[str, ...]
@@ -50,7 +51,7 @@ OLD_NAMES.update({"MODEL.RPN.ANCHOR_SIZES": "MODEL.ANCHOR_GENERATOR.SIZES",
 
 def guess_version(loaded: Dict[str, Any], latest: int) -> int:
     """compat.guess_version: v1 if the file has MODEL.WEIGHT or TEST.AUG_ON, else the latest."""
-    if _has(loaded, ("MODEL", "WEIGHT")) or _has(loaded, ("TEST", "AUG_ON")):
+    if has_path(loaded, ("MODEL", "WEIGHT")) or has_path(loaded, ("TEST", "AUG_ON")):
         return 1
     return latest
 
@@ -117,12 +118,3 @@ def _node(cfg: Dict[str, Any], path: KeyPath) -> Any:
     for part in path:
         node = node[part]
     return node
-
-
-def _has(cfg: Dict[str, Any], path: KeyPath) -> bool:
-    node: Any = cfg
-    for part in path:
-        if not isinstance(node, dict) or part not in node:
-            return False
-        node = node[part]
-    return True
