@@ -75,7 +75,7 @@ def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False) -> 
         model = load(path, allow_new_keys=allow_new_keys)
     except CfglintError as err:
         if allow_new_keys or not _is_unknown_key(err):
-            return FileReport(path, error=err)
+            return FileReport(path, _script_image_flow(path, config, rules), error=err)
         if UNKNOWN_KEY in rules.enabled(config.select, config.ignore):
             extra.append(_unknown_key_finding(err, rules[UNKNOWN_KEY]))
         try:
@@ -86,6 +86,14 @@ def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False) -> 
     if is_partial_config(path):
         findings = [f for f in findings if f.left_location is not None]
     return FileReport(path, sorted(extra + findings, key=sort_key))
+
+
+def _script_image_flow(path: str, config: EngineConfig, rules) -> List[Finding]:
+    """A Python file no adapter reads as a config may still hand images to a detector (rules P*)."""
+    if not path.endswith(".py"):
+        return []
+    from cfglint.engine.checks.image_flow import lint_script
+    return lint_script(path, config, rules)
 
 
 def _is_unknown_key(err: CfglintError) -> bool:

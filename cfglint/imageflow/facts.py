@@ -1,0 +1,138 @@
+"""The few config facts the image rules need, and where they come from.
+
+- ``input_format``: the channel order the network consumes (Detectron2 ``INPUT.FORMAT``), which is
+  what ``model([{"image": ...}])`` must be given (DefaultPredictor flips for RGB models itself).
+- ``normalizes``: the model subtracts a pixel mean / divides by a pixel std of its own (anything but
+  mean 0 and std 1), so an image the script normalized gets normalized twice.
+- ``test_short_edge``: the short edge the predictor resizes to (0: it does not resize).
+
+The preferred source is the common model of the config the script builds (the serving-script
+adapter). Without it, a Detectron2 script that starts from ``get_cfg()`` and merges only model-zoo
+files (or nothing) has the zoo's values (BGR, ImageNet mean, short edge 800) except where the script
+assigns a literal after its last merge. Anything else (a merged file the analysis cannot read, a
+value computed at run time) leaves the fact unknown, and the rules that need it stay silent.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any, Optional
+
+_ZOO_FACTS = {"input_format": "BGR", "normalizes": True, "test_short_edge": 800}
+
+
+@dataclass(frozen=True)
+class ConfigFacts:
+    input_format: Optional[str] = None
+    normalizes: Optional[bool] = None
+    test_short_edge: Optional[int] = None
+    source: str = "unknown"     # "config": from the common model; "script": read from the script's literals
+
+
+UNKNOWN_FACTS = ConfigFacts()
+
+
+def from_model(model: Any) -> ConfigFacts:
+    """Facts of a CommonModel (None fields stay unknown)."""
+    if model is None:
+        return UNKNOWN_FACTS
+    order = model.get("input.channel_order")
+    mean, std = model.get("input.pixel_mean"), model.get("input.pixel_std")
+    normalizes = None
+    if _floats(mean) and _floats(std):
+        normalizes = not (all(abs(v) < 1e-9 for v in mean) and all(abs(v - 1) < 1e-9 for v in std))
+    edge = model.get("test.resize.short_edge")
+    return ConfigFacts(order if order in ("BGR", "RGB") else None, normalizes,
+                       edge if isinstance(edge, int) and not isinstance(edge, bool) else None, "config")
+
+
+def from_script(tree: ast.Module) -> ConfigFacts:
+    """Facts a Detectron2 `get_cfg()` script states by itself (see the module docstring)."""
+    calls_get_cfg = False
+    merges_unknown = False
+    last_merge = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = _call_name(node.func)
+            if name == "get_cfg":
+                calls_get_cfg = True
+            elif name in ("merge_from_file", "merge_from_other_cfg", "load_yaml_with_base", "LazyConfig.load"):
+                last_merge = max(last_merge, node.lineno)
+                if name != "merge_from_file" or not (node.args and _is_zoo_file(node.args[0])):
+                    merges_unknown = True
+            elif name == "merge_from_list":
+                last_merge = max(last_merge, node.lineno)
+                merges_unknown = merges_unknown or not _list_avoids_facts(node)
+    if not calls_get_cfg or merges_unknown:
+        return UNKNOWN_FACTS
+    facts = dict(_ZOO_FACTS)
+    mean = std = "default"
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AnnAssign, ast.AugAssign)) else []
+        for target in targets:
+            key = _attr_tail(target)
+            if key not in ("PIXEL_MEAN", "PIXEL_STD", "FORMAT", "MIN_SIZE_TEST"):
+                continue
+            value = _literal(node.value) if not isinstance(node, ast.AugAssign) and node.lineno > last_merge else None
+            if key == "FORMAT":
+                facts["input_format"] = value if value in ("BGR", "RGB") else None
+            elif key == "MIN_SIZE_TEST":
+                facts["test_short_edge"] = value if isinstance(value, int) and not isinstance(value, bool) else None
+            elif key == "PIXEL_MEAN":
+                mean = value if _floats(value) else None
+            else:
+                std = value if _floats(value) else None
+    if mean is None or std is None:
+        facts["normalizes"] = None
+    elif mean != "default" and std != "default":
+        facts["normalizes"] = not (all(abs(v) < 1e-9 for v in mean) and all(abs(v - 1) < 1e-9 for v in std))
+    elif mean != "default":
+        facts["normalizes"] = True if any(abs(v) > 1e-9 for v in mean) else None
+    elif std != "default":
+        facts["normalizes"] = True     # the default mean is not 0
+    return ConfigFacts(facts["input_format"], facts["normalizes"], facts["test_short_edge"], "script")
+
+
+def _floats(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and len(value) >= 1 and \
+        all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+
+
+def _literal(node: ast.expr) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, SyntaxError, TypeError, RecursionError):
+        return None
+
+
+def _call_name(func: ast.expr) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        if isinstance(func.value, ast.Name) and func.value.id == "LazyConfig":
+            return f"LazyConfig.{func.attr}"
+        return func.attr
+    return ""
+
+
+def _attr_tail(target: ast.expr) -> str:
+    return target.attr if isinstance(target, ast.Attribute) else ""
+
+
+def _is_zoo_file(node: ast.expr) -> bool:
+    """model_zoo.get_config_file("COCO-Detection/....yaml") with a literal YAML name."""
+    return isinstance(node, ast.Call) and _call_name(node.func) == "get_config_file" and len(node.args) == 1 and \
+        isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str) and \
+        node.args[0].value.endswith(".yaml") and node.args[0].value.startswith(("COCO-", "LVIS", "PascalVOC",
+                                                                                 "Misc/"))
+
+
+def _list_avoids_facts(node: ast.Call) -> bool:
+    """merge_from_list([...literal strings...]) naming none of the facts' keys."""
+    if not node.args or not isinstance(node.args[0], (ast.List, ast.Tuple)):
+        return False
+    keys = node.args[0].elts[::2]
+    if not all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in keys):
+        return False
+    return not any(k.value.rsplit(".", 1)[-1] in ("PIXEL_MEAN", "PIXEL_STD", "FORMAT", "MIN_SIZE_TEST") for k in keys)
