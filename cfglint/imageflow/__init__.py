@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple
 
@@ -70,7 +71,9 @@ def analyze_file(path: str, text: Optional[str] = None) -> ImageFlowReport:
     if len(text) > MAX_TEXT or not has_image_sinks(text):
         return report
     try:
-        tree = ast.parse(text, filename=path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")       # invalid escapes etc. are the script's business
+            tree = ast.parse(text, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         report.error = f"not valid Python: {exc}"
         return report

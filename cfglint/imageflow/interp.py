@@ -888,14 +888,16 @@ class Interpreter:
     def apply_transform(self, step: tuple, value: Any, line: int) -> Any:
         if not isinstance(value, Img):
             return UNKNOWN
-        name, at = step[0], step[1]
+        name, defined = step[0], step[1]
+        at = line
         kind, dtype = value.value(KIND), value.value(DTYPE)
+        where = "" if defined == line else f", defined on line {defined}"
         if name == "to_tensor":
             if kind == "pil" or (kind == "ndarray" and dtype == "uint8" and value.value(LAYOUT) == "HWC"):
-                return value.with_(kind=("tensor", at, "makes a tensor (ToTensor)"),
-                                   layout=("CHW", at, "makes it CHW (ToTensor)"),
-                                   dtype=("float", at, "makes it float (ToTensor)"),
-                                   scale=("0-1", at, "rescales the image to 0-1 (ToTensor)"))
+                return value.with_(kind=("tensor", at, f"makes a tensor (ToTensor{where})"),
+                                   layout=("CHW", at, f"makes it CHW (ToTensor{where})"),
+                                   dtype=("float", at, f"makes it float (ToTensor{where})"),
+                                   scale=("0-1", at, f"rescales the image to 0-1 (ToTensor{where})"))
             return UNKNOWN
         if name == "pil_to_tensor":
             if kind == "pil":
@@ -903,13 +905,13 @@ class Interpreter:
             return UNKNOWN
         if name == "normalize":
             if kind == "tensor":
-                return value.with_(scale=("normalized", at, "normalizes the image (T.Normalize)"))
+                return value.with_(scale=("normalized", at, f"normalizes the image (T.Normalize{where})"))
             return UNKNOWN
         if name == "resize_keep":
-            return value.with_(resize=("keep-ratio", at, "resizes the image (T.Resize)"))
+            return value.with_(resize=("keep-ratio", at, f"resizes the image (T.Resize{where})"))
         if name == "resize_fixed":
             dims = step[2]
-            return value.with_(resize=("fixed", at, f"resizes the image to a fixed {dims[0]}x{dims[1]} (T.Resize)"))
+            return value.with_(resize=("fixed", at, f"resizes the image to a fixed {dims[0]}x{dims[1]} (T.Resize{where})"))
         if name == "to_pil":
             if kind in ("ndarray", "pil") and value.value(LAYOUT) == "HWC" and dtype == "uint8":
                 return value.with_(kind=("pil", at, "makes a PIL image"))
