@@ -67,6 +67,16 @@ class Scope:
         self.vars: Dict[str, Any] = {}
         self.parent = parent
 
+    def rebind(self, name: str, value: Any) -> None:
+        """An object changed in place: update it in the scope that holds the name."""
+        scope: Optional[Scope] = self
+        while scope is not None:
+            if name in scope.vars:
+                scope.vars[name] = value
+                return
+            scope = scope.parent
+        self.vars[name] = value
+
     def lookup(self, name: str) -> Any:
         scope: Optional[Scope] = self
         while scope is not None:
@@ -98,6 +108,13 @@ _INFERENCE_DETECTOR = {"mmdet.apis.inference_detector", "mmdet.apis.inference.in
 _INIT_DETECTOR = {"mmdet.apis.init_detector", "mmdet.apis.inference.init_detector"}
 _DET_INFERENCER = {"mmdet.apis.DetInferencer", "mmdet.apis.det_inferencer.DetInferencer"}
 _D2_READ_IMAGE = {"detectron2.data.detection_utils.read_image", "detectron2.data.read_image"}
+#: Image methods whose result a statement may discard without the image changing.
+_PURE_IMG_METHODS = {"save", "show", "tobytes", "tolist", "copy", "clone", "numpy", "cpu", "cuda", "to", "size",
+                     "mean", "max", "min", "sum", "std", "getpixel", "close", "verify", "load", "detach"}
+#: Library calls that read their image arguments without changing them.
+_NON_MUTATING = ("print", "cv2.imshow", "cv2.imwrite", "cv2.namedWindow", "cv2.waitKey", "mmcv.imshow",
+                 "mmcv.imwrite", "matplotlib.", "logging.", "os.", "json.", "torch.save", "numpy.save",
+                 "mmdet.apis.inference_detector", "mmdet.apis.inference.inference_detector")
 _SAME_METHODS = {"copy", "clone", "detach", "contiguous", "cpu", "cuda", "eval", "requires_grad_",
                  "pin_memory"}
 _FLOAT_METHODS = {"float", "double", "half"}
@@ -199,7 +216,10 @@ class Interpreter:
         elif isinstance(node, ast.AugAssign):
             current = self.eval(_load(node.target), scope)
             value = self.binop(current, node.op, self.eval(node.value, scope), node.value, node.lineno)
-            self.assign(node.target, value, scope)
+            if isinstance(current, Img) and isinstance(node.target, ast.Name) and node.target.id not in scope.vars:
+                scope.rebind(node.target.id, value)      # an array changed in place, wherever it lives
+            else:
+                self.assign(node.target, value, scope)
         elif isinstance(node, ast.Expr):
             self.expr_stmt(node.value, scope)
         elif isinstance(node, ast.If):
@@ -313,8 +333,13 @@ class Interpreter:
             self.block(node.orelse, scope)
 
     def expr_stmt(self, node: ast.expr, scope: Scope) -> None:
-        """A call used for its effect: list.append, in-place tensor ops, PIL's thumbnail."""
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        """A call used for its effect: list.append, in-place tensor ops, PIL's thumbnail. A call whose
+        effect the analysis does not know may change an image it is given in place (``cv2.cvtColor(img,
+        code, dst=img)``, a helper writing ``img[:] = ...``): those images become unknown."""
+        if not isinstance(node, ast.Call):
+            self.eval(node, scope)
+            return
+        if isinstance(node.func, ast.Attribute):
             base_node = node.func.value
             name = node.func.attr
             base = self.eval(base_node, scope)
@@ -324,18 +349,36 @@ class Interpreter:
                 item = args[-1] if args else UNKNOWN
                 if name == "extend":
                     item = self.element(item, node.lineno)
-                self.assign(base_node, ListVal(merge(base.elem, item)), scope)
+                self.mutate(base_node, ListVal(merge(base.elem, item)), scope)
                 return
-            if isinstance(base, Img) and (name.endswith("_") or name == "thumbnail"):
-                result = self.img_method(base, name.rstrip("_") if name != "thumbnail" else name, args, kwargs,
-                                         node)
-                self.assign(base_node, result, scope)
+            if isinstance(base, Img):
+                if name.endswith("_") or name == "thumbnail":
+                    result = self.img_method(base, name.rstrip("_") if name != "thumbnail" else name, args,
+                                             kwargs, node)
+                    self.mutate(base_node, result, scope)
+                elif name not in _PURE_IMG_METHODS:
+                    self.mutate(base_node, Img((), base.read_line), scope)
                 return
-            self.call_value(Method(base, name), args, kwargs, node)
+            func = self.attribute(base, name)
+        else:
+            func = self.eval(node.func, scope)
+            args = [UNKNOWN if isinstance(a, ast.Starred) else self.eval(a, scope) for a in node.args]
+            kwargs = {k.arg: self.eval(k.value, scope) for k in node.keywords if k.arg}
+        self.call_value(func, args, kwargs, node)
+        if isinstance(func, Obj) or (isinstance(func, Module) and func.qualname.startswith(_NON_MUTATING)):
             return
-        self.eval(node, scope)
+        for arg_node, value in list(zip(node.args, args)) + [(k.value, kwargs.get(k.arg)) for k in node.keywords]:
+            if isinstance(value, Img) and isinstance(arg_node, (ast.Name, ast.Attribute)):
+                self.mutate(arg_node, Img((), value.read_line), scope)
 
     # ---- assignment ------------------------------------------------------------------------------
+    def mutate(self, target: ast.expr, value: Any, scope: Scope) -> None:
+        """The object behind `target` changed in place (append, `x[...] = ...`, `x.div_(255)`)."""
+        if isinstance(target, ast.Name):
+            scope.rebind(target.id, value)
+        else:
+            self.assign(target, value, scope)
+
     def assign(self, target: ast.expr, value: Any, scope: Scope) -> None:
         if isinstance(target, ast.Name):
             scope.vars[target.id] = value
@@ -354,7 +397,10 @@ class Interpreter:
                                 scope)
         elif isinstance(target, ast.Attribute):
             base = self.eval(target.value, scope)
-            if isinstance(base, Instance):
+            if isinstance(base, Obj) and base.kind in (D2_PREDICTOR, D2_MODEL, MM_INFERENCER, "mm_model"):
+                # predictor.input_format = ..., model.pixel_mean = ...: it no longer behaves as the library's
+                self.assign(target.value, UNKNOWN, scope)
+            elif isinstance(base, Instance):
                 old = base.attrs.get(target.attr, BOTTOM)
                 # Attributes persist across methods: keep what every assignment agrees on.
                 base.attrs[target.attr] = value if old is BOTTOM else merge(old, value)
@@ -362,12 +408,12 @@ class Interpreter:
             base = self.eval(target.value, scope)
             key = self.eval(target.slice, scope)
             if isinstance(base, DictVal) and isinstance(key, Str) and key.value is not None:
-                self.assign(target.value, base.with_item(key.value, value), scope)
+                self.mutate(target.value, base.with_item(key.value, value), scope)
             elif isinstance(base, ListVal):
-                self.assign(target.value, ListVal(merge(base.elem, value)), scope)
+                self.mutate(target.value, ListVal(merge(base.elem, value)), scope)
             elif isinstance(base, Img):
                 # Writing pixels in place (img[..., 0] = 0, img[y0:y1] = patch): stop believing in it.
-                self.assign(target.value, Img((), base.read_line), scope)
+                self.mutate(target.value, Img((), base.read_line), scope)
         elif isinstance(target, ast.Starred):
             self.assign(target.value, UNKNOWN, scope)
 
@@ -570,6 +616,10 @@ class Interpreter:
         finally:
             self.depth -= 1
             frame = self.frames.pop()
+        for name in _declared_outer(node):
+            scope.vars.pop(name, None)
+            if func.scope is not None:
+                func.scope.rebind(name, UNKNOWN)
         if _is_generator(node):
             return UNKNOWN
         result: Any = BOTTOM
@@ -1121,7 +1171,7 @@ class Interpreter:
         return UNKNOWN
 
 
-_BUILTINS = ("float", "int", "sorted", "enumerate", "list", "tuple", "str")
+_BUILTINS = ("float", "int", "sorted", "enumerate", "list", "tuple", "str", "print", "len", "zip", "range")
 
 
 def _is_numbers(value: Any) -> bool:
@@ -1155,6 +1205,19 @@ def _decorated(func: Func, interp: Interpreter) -> Any:
     standalone (it is never marked called)."""
     del interp
     return UNKNOWN
+
+
+def _declared_outer(node) -> List[str]:
+    """Names a function declares `global` or `nonlocal` (its own body, not nested functions)."""
+    names: List[str] = []
+    todo = list(node.body)
+    while todo:
+        child = todo.pop()
+        if isinstance(child, (ast.Global, ast.Nonlocal)):
+            names.extend(child.names)
+        elif not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(child))
+    return names
 
 
 def _is_generator(node) -> bool:
