@@ -1,0 +1,101 @@
+"""The image-flow rules inside the engine: on a script's common model (lint, and the right side of
+diff), through `cfglint lint` on a script no adapter reads, and not at all for YAML configs."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+from cfglint import engine
+from cfglint.engine import EngineConfig
+from tests.conftest import FIXTURES, REPO, run_cli
+from tests.engine.helpers import model
+
+FLOW = FIXTURES / "image_flow"
+
+
+def _script(tmp_path, name):
+    target = tmp_path / "predict.py"
+    shutil.copy(FLOW / name, target)
+    return str(target)
+
+
+def test_lint_of_a_script_model_reports_at_the_script_line(tmp_path):
+    path = _script(tmp_path, "p101_cvtcolor_helper.py")
+    findings = [f for f in engine.lint(model(path)) if f.rule.startswith("P")]
+    assert [(f.rule, f.left_location.file, f.left_location.line) for f in findings] == [("P101", path, 15)]
+
+
+def test_config_facts_come_from_the_scripts_model(tmp_path):
+    """The fixture merges a zoo file (the model normalizes); a model whose mean is 0 and std 1 does not,
+    so the double normalization is not reported, while the unresized input still is."""
+    path = _script(tmp_path, "p201_manual_normalize.py")
+    assert sorted(f.rule for f in engine.lint(model(path)) if f.rule.startswith("P")) == ["P201", "P302"]
+    identity = model(path, input__pixel_mean=[0.0, 0.0, 0.0], input__pixel_std=[1.0, 1.0, 1.0])
+    assert [f.rule for f in engine.lint(identity) if f.rule.startswith("P")] == ["P302"]
+    no_resize = model(path, test__resize__short_edge=0)
+    assert [f.rule for f in engine.lint(no_resize) if f.rule.startswith("P")] == ["P201"]
+
+
+def test_diff_train_script_reports_the_image_flow_on_the_right(tmp_path):
+    path = _script(tmp_path, "p301_pil_resize.py")
+    findings = engine.diff(model("train.yaml"), model(path, num_classes=3))
+    rules = sorted(f.rule for f in findings)
+    assert "C501" in rules or any(f.field == "num_classes" for f in findings)   # the config drift ...
+    (image,) = [f for f in findings if f.rule.startswith("P")]                  # ... and the image drift
+    assert image.rule == "P301" and image.left_location is None
+    assert (image.right_location.file, image.right_location.line) == (path, 13)
+    assert image.right == "fixed"
+
+
+def test_suppression_recorded_by_the_adapter_is_honoured_and_not_reported_unused(tmp_path):
+    path = _script(tmp_path, "p101_cvtcolor_helper.py")
+    m = model(path, suppressions={(path, 15): ["P101"]})
+    assert [f.rule for f in engine.lint(m) if f.rule.startswith(("P", "S901"))] == []
+
+
+def test_suppression_in_the_script_works_even_when_the_adapter_did_not_record_it(tmp_path):
+    path = _script(tmp_path, "p101_suppressed.py")
+    assert [f.rule for f in engine.lint(model(path)) if f.rule.startswith("P")] == []
+
+
+def test_ignore_from_the_engine_config(tmp_path):
+    path = _script(tmp_path, "p101_cvtcolor_helper.py")
+    assert [f for f in engine.lint(model(path), EngineConfig(ignore=["P1"])) if f.rule.startswith("P")] == []
+
+
+def test_cli_lint_on_a_script_names_the_lines(tmp_path):
+    path = _script(tmp_path, "p102_mmcv_rgb.py")
+    proc = run_cli("lint", "--format", "json", "predict.py", cwd=tmp_path)
+    report = json.loads(proc.stdout)
+    (finding,) = [f for f in report["findings"] if f["rule"].startswith("P")]
+    assert finding["rule"] == "P102" and finding["path"] == "predict.py"
+    assert finding["left_location"] == {"file": "predict.py", "line": 6}
+    assert finding["message"].startswith("predict.py:5 reads the image with mmcv.imread (RGB); predict.py:6 ")
+    assert proc.returncode in (1, 2)       # 2 while the config the script builds cannot be read
+    del path
+
+
+def test_cli_select_from_pyproject(tmp_path):
+    _script(tmp_path, "p201_manual_normalize.py")
+    (tmp_path / "pyproject.toml").write_text('[tool.cfglint]\nignore = ["P302"]\n')
+    proc = run_cli("lint", "--format", "json", "predict.py", cwd=tmp_path)
+    rules = sorted(f["rule"] for f in json.loads(proc.stdout)["findings"] if f["rule"].startswith("P"))
+    assert rules == ["P201"]
+
+
+def test_linting_a_yaml_config_does_not_import_the_image_flow_package():
+    code = ("import sys; from cfglint.engine import EngineConfig; from cfglint.engine.lint_files import lint_file;"
+            f"lint_file({str(FIXTURES / 'lint' / 'd2' / 'clean.yaml')!r}, EngineConfig());"
+            "print('cfglint.imageflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_rules_listing_shows_the_image_flow_rules():
+    proc = run_cli("rules")
+    for rule_id in ("P101", "P102", "P103", "P201", "P202", "P301", "P302", "P401", "P402"):
+        assert rule_id in proc.stdout
+    docs = run_cli("rules", "P101").stdout
+    assert "detectron2#2050" in docs and "## Example" in docs
