@@ -80,10 +80,11 @@ def analyze_file(path: str, text: Optional[str] = None) -> ImageFlowReport:
     interp = Interpreter(tree, path)
     interp.run()
     report.sinks = interp.sinks
-    try:
-        report.script_facts = from_script(tree)
-    except RecursionError:
-        report.script_facts = UNKNOWN_FACTS
+    if report.sinks and "get_cfg" in text:
+        try:
+            report.script_facts = from_script(tree)
+        except RecursionError:
+            report.script_facts = UNKNOWN_FACTS
     return report
 
 
@@ -137,7 +138,7 @@ def _judge(sink: Sink, facts: ConfigFacts) -> List[Problem]:
     resize, kind = img.value(RESIZE), img.value(KIND)
     normalized = scale in ("normalized", "mean-subtracted")
     if sink.kind == D2_PREDICTOR:
-        if order == "RGB":
+        if order == "RGB" and kind == "ndarray":
             add("predictor-channel-order", ORDER, expected="BGR")
         if normalized and facts.normalizes:
             add("double-normalization", SCALE)

@@ -51,6 +51,7 @@ def from_script(tree: ast.Module) -> ConfigFacts:
     calls_get_cfg = False
     merges_unknown = False
     last_merge = 0
+    assigns = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _call_name(node.func)
@@ -63,26 +64,27 @@ def from_script(tree: ast.Module) -> ConfigFacts:
             elif name == "merge_from_list":
                 last_merge = max(last_merge, node.lineno)
                 merges_unknown = merges_unknown or not _list_avoids_facts(node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                key = _attr_tail(target)
+                if key in ("PIXEL_MEAN", "PIXEL_STD", "FORMAT", "MIN_SIZE_TEST"):
+                    assigns.append((key, node))
     if not calls_get_cfg or merges_unknown:
         return UNKNOWN_FACTS
     facts = dict(_ZOO_FACTS)
     mean = std = "default"
-    for node in ast.walk(tree):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, (ast.AnnAssign, ast.AugAssign)) else []
-        for target in targets:
-            key = _attr_tail(target)
-            if key not in ("PIXEL_MEAN", "PIXEL_STD", "FORMAT", "MIN_SIZE_TEST"):
-                continue
-            value = _literal(node.value) if not isinstance(node, ast.AugAssign) and node.lineno > last_merge else None
-            if key == "FORMAT":
-                facts["input_format"] = value if value in ("BGR", "RGB") else None
-            elif key == "MIN_SIZE_TEST":
-                facts["test_short_edge"] = value if isinstance(value, int) and not isinstance(value, bool) else None
-            elif key == "PIXEL_MEAN":
-                mean = value if _floats(value) else None
-            else:
-                std = value if _floats(value) else None
+    for key, node in assigns:
+        value = _literal(node.value) if not isinstance(node, ast.AugAssign) and node.value is not None and \
+            node.lineno > last_merge else None
+        if key == "FORMAT":
+            facts["input_format"] = value if value in ("BGR", "RGB") else None
+        elif key == "MIN_SIZE_TEST":
+            facts["test_short_edge"] = value if isinstance(value, int) and not isinstance(value, bool) else None
+        elif key == "PIXEL_MEAN":
+            mean = value if _floats(value) else None
+        else:
+            std = value if _floats(value) else None
     if mean is None or std is None:
         facts["normalizes"] = None
     elif mean != "default" and std != "default":

@@ -24,7 +24,7 @@ from cfglint.imageflow.values import (BOTTOM, DTYPE, KIND, LAYOUT, ORDER, RESIZE
                                       new_image)
 
 MAX_DEPTH = 6
-BUDGET = 400_000
+BUDGET = 120_000
 
 # Sinks: the calls that hand an image to a detector.
 D2_PREDICTOR = "d2_predictor"       # DefaultPredictor(cfg)(image): BGR HWC uint8 ndarray
