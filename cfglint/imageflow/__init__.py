@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple
 
 from cfglint.imageflow.facts import UNKNOWN_FACTS, ConfigFacts, from_model, from_script
-from cfglint.imageflow.interp import D2_MODEL, D2_PREDICTOR, MM_INFERENCE, MM_INFERENCER, Interpreter, Sink
+from cfglint.imageflow.interp import (D2_MODEL, D2_PREDICTOR, MM_INFERENCE, MM_INFERENCER, MM_TEST_STEP, Interpreter,
+                                     Sink)
 from cfglint.imageflow.values import KIND, LAYOUT, ORDER, RESIZE, SCALE, Img
 
 __all__ = ["analyze_file", "ImageFlowReport", "Problem", "problems", "ConfigFacts", "from_model", "has_image_sinks"]
 
 #: A file without any of these never hands an image to a detector: skip it without parsing.
-_SINK_HINT = re.compile(r"DefaultPredictor|build_model|inference_detector|DetInferencer|instantiate")
+_SINK_HINT = re.compile(r"DefaultPredictor|build_model|inference_detector|DetInferencer|instantiate|init_detector")
 MAX_TEXT = 2_000_000
 
 
@@ -149,6 +150,16 @@ def _judge(sink: Sink, facts: ConfigFacts) -> List[Problem]:
     elif sink.kind in (MM_INFERENCE, MM_INFERENCER):
         if order == "RGB" and kind == "ndarray":
             add("inference-channel-order", ORDER, expected="BGR")
+    elif sink.kind == MM_TEST_STEP:
+        # The data preprocessor converts and normalizes what the pipeline loaded: BGR 0-255 CHW tensors.
+        if order == "RGB":
+            add("inference-channel-order", ORDER, expected="BGR")
+        if layout in ("HWC", "BHWC", "BCHW"):
+            add("model-input-layout", LAYOUT, expected="CHW")
+        if normalized and facts.normalizes:
+            add("double-normalization", SCALE)
+        elif scale == "0-1" and facts.normalizes:
+            add("model-input-scale", SCALE)
     elif sink.kind == D2_MODEL:
         if sink.container in ("tensor", "list-of-tensors"):
             if layout is not None or kind == "tensor":

@@ -31,6 +31,7 @@ D2_PREDICTOR = "d2_predictor"       # DefaultPredictor(cfg)(image): BGR HWC uint
 D2_MODEL = "d2_model"               # model([{"image": CHW tensor, ...}]): cfg.INPUT.FORMAT, 0-255
 MM_INFERENCE = "mm_inference"       # inference_detector(model, img): BGR ndarray or a path
 MM_INFERENCER = "mm_inferencer"     # DetInferencer(...)(img): BGR ndarray or a path
+MM_TEST_STEP = "mm_test_step"       # model.test_step({"inputs": [CHW tensor], ...}): BGR, 0-255
 
 
 @dataclass
@@ -687,6 +688,15 @@ class Interpreter:
                 return obj
             if name == "inference":
                 self.model_sink(obj, args[0] if args else kwargs.get("batched_inputs", UNKNOWN), line)
+            return UNKNOWN
+        if obj.kind == "mm_model":
+            if name in ("eval", "to", "cuda", "cpu"):
+                return obj
+            if name in ("test_step", "val_step"):
+                data = args[0] if args else kwargs.get("data", UNKNOWN)
+                inputs = data.get("inputs") if isinstance(data, DictVal) else UNKNOWN
+                if isinstance(inputs, ListVal) and isinstance(inputs.elem, Img):
+                    self.sink(MM_TEST_STEP, line, f"model.{name}", inputs.elem, "list-of-tensors")
             return UNKNOWN
         if obj.kind == MM_INFERENCER and name == "__call__":
             return self.call_object(obj, args, kwargs, node)

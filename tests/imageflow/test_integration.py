@@ -99,3 +99,29 @@ def test_rules_listing_shows_the_image_flow_rules():
         assert rule_id in proc.stdout
     docs = run_cli("rules", "P101").stdout
     assert "detectron2#2050" in docs and "## Example" in docs
+
+
+MM_TEST_STEP = """\
+import mmcv
+import torch
+from mmdet.apis import init_detector
+
+model = init_detector("configs/faster_rcnn.py", "epoch_12.pth")
+img = mmcv.imread("demo.jpg").astype("float32")
+img = (img - [103.53, 116.28, 123.675]) / [57.375, 57.12, 58.395]
+tensor = torch.from_numpy(img).permute(2, 0, 1)
+results = model.test_step({"inputs": [tensor], "data_samples": None})
+"""
+
+
+def test_mmdet_test_step_double_normalization_needs_the_config(tmp_path):
+    path = tmp_path / "serve.py"
+    path.write_text(MM_TEST_STEP)
+    mm = model(str(path), framework="mmdet", input__channel_order="RGB",
+               input__pixel_std=[58.395, 57.12, 57.375])
+    (finding,) = [f for f in engine.lint(mm) if f.rule.startswith("P")]
+    assert (finding.rule, finding.left_location.line) == ("P201", 9)
+    assert finding.message.startswith(f"{path}:7 normalizes the image")
+    # without a config (no adapter read the script) the model's statistics are unknown: silent
+    from cfglint.engine.checks.image_flow import lint_script
+    assert lint_script(str(path), EngineConfig(), engine.load_rules()) == []
