@@ -83,10 +83,18 @@ def analyze_file(path: str, text: Optional[str] = None) -> ImageFlowReport:
     report.sinks = interp.sinks
     if report.sinks and "get_cfg" in text:
         try:
-            report.script_facts = from_script(tree)
+            report.script_facts = from_script(tree, _load_detectron2_yaml)
         except RecursionError:
             report.script_facts = UNKNOWN_FACTS
     return report
+
+
+def _load_detectron2_yaml(path: str):
+    """The common model of a YAML the script merges (never a Python file: nothing is run)."""
+    if not os.path.isfile(path) or not path.endswith((".yaml", ".yml")):
+        raise FileNotFoundError(path)
+    from cfglint.adapters import load
+    return load(path, framework="detectron2")
 
 
 _CACHE: dict = {}

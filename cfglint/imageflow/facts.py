@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 _ZOO_FACTS = {"input_format": "BGR", "normalizes": True, "test_short_edge": 800}
 
@@ -46,12 +46,13 @@ def from_model(model: Any) -> ConfigFacts:
                        edge if isinstance(edge, int) and not isinstance(edge, bool) else None, "config")
 
 
-def from_script(tree: ast.Module) -> ConfigFacts:
+def from_script(tree: ast.Module, load_config: Optional[Callable[[str], Any]] = None) -> ConfigFacts:
     """Facts a Detectron2 `get_cfg()` script states by itself (see the module docstring)."""
     calls_get_cfg = False
     merges_unknown = False
     last_merge = 0
     assigns = []
+    files = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _call_name(node.func)
@@ -59,7 +60,11 @@ def from_script(tree: ast.Module) -> ConfigFacts:
                 calls_get_cfg = True
             elif name in ("merge_from_file", "merge_from_other_cfg", "load_yaml_with_base", "LazyConfig.load"):
                 last_merge = max(last_merge, node.lineno)
-                if name != "merge_from_file" or not (node.args and _is_zoo_file(node.args[0])):
+                if name == "merge_from_file" and node.args and _is_zoo_file(node.args[0]):
+                    pass
+                elif name == "merge_from_file" and node.args and _literal_yaml(node.args[0]) and load_config:
+                    files.append(_literal_yaml(node.args[0]))
+                else:
                     merges_unknown = True
             elif name == "merge_from_list":
                 last_merge = max(last_merge, node.lineno)
@@ -70,9 +75,19 @@ def from_script(tree: ast.Module) -> ConfigFacts:
                 key = _attr_tail(target)
                 if key in ("PIXEL_MEAN", "PIXEL_STD", "FORMAT", "MIN_SIZE_TEST"):
                     assigns.append((key, node))
-    if not calls_get_cfg or merges_unknown:
+    if not calls_get_cfg or merges_unknown or len(files) > 1:
         return UNKNOWN_FACTS
     facts = dict(_ZOO_FACTS)
+    if files:
+        # One YAML the script merges by a literal path (relative to the working directory, as when the
+        # script runs): its facts, read by cfglint's own Detectron2 reader.
+        try:
+            model = load_config(files[0])
+        except Exception:   # noqa: BLE001 - any reason the file cannot be read leaves the facts unknown
+            return UNKNOWN_FACTS
+        known = from_model(model)
+        facts = {"input_format": known.input_format, "normalizes": known.normalizes,
+                 "test_short_edge": known.test_short_edge}
     mean = std = "default"
     for key, node in assigns:
         value = _literal(node.value) if not isinstance(node, ast.AugAssign) and node.value is not None and \
@@ -128,6 +143,12 @@ def _is_zoo_file(node: ast.expr) -> bool:
         isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str) and \
         node.args[0].value.endswith(".yaml") and node.args[0].value.startswith(("COCO-", "LVIS", "PascalVOC",
                                                                                  "Misc/"))
+
+
+def _literal_yaml(node: ast.expr) -> Optional[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.endswith((".yaml", ".yml")):
+        return node.value
+    return None
 
 
 def _list_avoids_facts(node: ast.Call) -> bool:

@@ -125,3 +125,34 @@ def test_mmdet_test_step_double_normalization_needs_the_config(tmp_path):
     # without a config (no adapter read the script) the model's statistics are unknown: silent
     from cfglint.engine.checks.image_flow import lint_script
     assert lint_script(str(path), EngineConfig(), engine.load_rules()) == []
+
+
+LITERAL_YAML_SCRIPT = """\
+import cv2
+import torch
+from detectron2.config import get_cfg
+from detectron2.modeling import build_model
+
+cfg = get_cfg()
+cfg.merge_from_file("configs/train.yaml")
+model = build_model(cfg)
+img = cv2.imread("a.jpg").astype("float32") - [103.53, 116.28, 123.675]
+img = cv2.resize(img, None, fx=2.0, fy=2.0)
+model([{"image": torch.from_numpy(img.transpose(2, 0, 1))}])
+"""
+
+
+def test_a_yaml_the_script_merges_by_literal_path_gives_the_facts(tmp_path, monkeypatch):
+    """Relative to the working directory, as when the script runs; mean 0 / std 1 in that YAML means
+    the model does not normalize, so subtracting the mean in the script is right."""
+    from cfglint.engine.checks.image_flow import lint_script
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "serve.py").write_text(LITERAL_YAML_SCRIPT)
+    monkeypatch.chdir(tmp_path)
+    yaml_text = 'MODEL:\n  META_ARCHITECTURE: "GeneralizedRCNN"\n  PIXEL_MEAN: [{m}]\n  PIXEL_STD: [1.0, 1.0, 1.0]\n'
+    (tmp_path / "configs" / "train.yaml").write_text(yaml_text.format(m="0.0, 0.0, 0.0"))
+    assert lint_script("serve.py", EngineConfig(), engine.load_rules()) == []
+    (tmp_path / "configs" / "train.yaml").write_text(yaml_text.format(m="103.53, 116.28, 123.675"))
+    assert [f.rule for f in lint_script("serve.py", EngineConfig(), engine.load_rules())] == ["P201"]
+    (tmp_path / "configs" / "train.yaml").unlink()
+    assert lint_script("serve.py", EngineConfig(), engine.load_rules()) == []   # unreadable: unknown
