@@ -60,6 +60,7 @@ class _Frame:
     """One function activation: its returns, and the exits of the loops it is in."""
 
     returns: List[Any] = field(default_factory=list)
+    yields: List[Any] = field(default_factory=list)
     loop_exits: List[List[Dict[str, Any]]] = field(default_factory=list)
 
 
@@ -116,6 +117,8 @@ _PURE_IMG_METHODS = {"save", "show", "tobytes", "tolist", "copy", "clone", "nump
 _NON_MUTATING = ("print", "cv2.imshow", "cv2.imwrite", "cv2.namedWindow", "cv2.waitKey", "mmcv.imshow",
                  "mmcv.imwrite", "matplotlib.", "logging.", "os.", "json.", "torch.save", "numpy.save",
                  "mmdet.apis.inference_detector", "mmdet.apis.inference.inference_detector")
+_TRANSPARENT_DECORATORS = {"torch.no_grad", "torch.inference_mode", "torch.jit.ignore", "functools.lru_cache",
+                           "functools.cache", "torch.autograd.no_grad", "torch.enable_grad"}
 _SAME_METHODS = {"copy", "clone", "detach", "contiguous", "cpu", "cuda", "eval", "requires_grad_",
                  "pin_memory"}
 _FLOAT_METHODS = {"float", "double", "half"}
@@ -190,7 +193,21 @@ class Interpreter:
             self.call_function(init, [inst], {}, standalone=True)
         for name, method in klass.methods.items():
             if name != "__init__" and method not in self.called:
-                self.call_function(method, [inst], {}, standalone=True)
+                static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in method.node.decorator_list)
+                self.call_function(method, [] if static else [inst], {}, standalone=True)
+
+    def transparent(self, decorators, scope: Scope, allow: Tuple[str, ...] = ()) -> bool:
+        """Decorators that leave a function callable as written (torch.no_grad(), functools caches);
+        anything else may wrap it in arbitrary code, so callers get UNKNOWN (the body is still analysed
+        on its own, as a function nobody calls)."""
+        for dec in decorators:
+            if isinstance(dec, ast.Name) and dec.id in allow:
+                continue
+            target = dec.func if isinstance(dec, ast.Call) else dec
+            value = self.eval(target, scope)
+            if not (isinstance(value, Module) and value.qualname in _TRANSPARENT_DECORATORS):
+                return False
+        return True
 
     def tick(self) -> None:
         self.budget -= 1
@@ -262,12 +279,13 @@ class Interpreter:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             func = Func(node, scope)
             self.functions.append(func)
-            scope.vars[node.name] = func if not node.decorator_list else _decorated(func, self)
+            scope.vars[node.name] = func if self.transparent(node.decorator_list, scope) else UNKNOWN
         elif isinstance(node, ast.ClassDef):
             klass = Klass(node, scope, bases=tuple(self.eval(b, scope) for b in node.bases))
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    klass.methods[item.name] = Func(item, scope, cls=klass)
+                    if self.transparent(item.decorator_list, scope, allow=("staticmethod",)):
+                        klass.methods[item.name] = Func(item, scope, cls=klass)
             self.classes.append(klass)
             scope.vars[node.name] = klass
         elif isinstance(node, ast.Return):
@@ -507,6 +525,13 @@ class Interpreter:
                 if isinstance(child, ast.expr):
                     self.eval(child, scope)
             return UNKNOWN
+        if isinstance(node, ast.Yield):
+            self.frames[-1].yields.append(self.eval(node.value, scope) if node.value is not None else Num(None))
+            return UNKNOWN
+        if isinstance(node, ast.YieldFrom):
+            self.frames[-1].yields.append(UNKNOWN)
+            self.eval(node.value, scope)
+            return UNKNOWN
         if isinstance(node, ast.Await):
             return self.eval(node.value, scope)
         if isinstance(node, ast.Starred):
@@ -622,7 +647,11 @@ class Interpreter:
             if func.scope is not None:
                 func.scope.rebind(name, UNKNOWN)
         if _is_generator(node):
-            return UNKNOWN
+            # What iterating the generator gives: every value it yields (none known: unknown).
+            elem: Any = BOTTOM
+            for value in frame.yields:
+                elem = merge(elem, value)
+            return ListVal(elem) if frame.yields and elem is not BOTTOM else UNKNOWN
         result: Any = BOTTOM
         for value in frame.returns or [Num(None)]:
             result = merge(result, value)
@@ -632,7 +661,8 @@ class Interpreter:
         if isinstance(base, Instance):
             method = base.cls.methods.get(name)
             if method is not None:
-                return self.call_function(method, [base] + list(args), kwargs)
+                static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in method.node.decorator_list)
+                return self.call_function(method, list(args) if static else [base] + list(args), kwargs)
             return UNKNOWN
         if isinstance(base, Img):
             return self.img_method(base, name, args, kwargs, node)
@@ -1208,13 +1238,6 @@ def _merge_envs(envs: List[Dict[str, Any]]) -> Dict[str, Any]:
             value = merge(value, env.get(name, UNKNOWN))
         out[name] = value
     return out
-
-
-def _decorated(func: Func, interp: Interpreter) -> Any:
-    """A decorated function may be wrapped in anything: callers get UNKNOWN, the body is still analysed
-    standalone (it is never marked called)."""
-    del interp
-    return UNKNOWN
 
 
 def _declared_outer(node) -> List[str]:
