@@ -42,6 +42,23 @@ class ImageFlowReport:
     error: Optional[str] = None                           # why the file could not be analysed
 
 
+    def explain(self) -> List[str]:
+        """One line per model call: what is known about the image there, and which line made it so
+        ("predict.py:22 DefaultPredictor gets order=RGB (predict.py:21 converts the image to RGB), ...").
+        For `-v` style output and for people reading why a rule did or did not fire."""
+        lines = []
+        for sink in self.sinks:
+            if not isinstance(sink.image, Img):
+                lines.append(f"{self.path}:{sink.line} {sink.call} gets something that is not a known image")
+                continue
+            parts = []
+            for prop in (ORDER, SCALE, LAYOUT, "dtype", RESIZE):
+                fact = sink.image.get(prop)
+                parts.append(f"{prop}=unknown" if fact is None else f"{prop}={fact[0]} ({self.path}:{fact[1]} {fact[2]})")
+            lines.append(f"{self.path}:{sink.line} {sink.call} gets " + ", ".join(parts))
+        return lines
+
+
 @dataclass(frozen=True)
 class Problem:
     """One wrong property at one model call: `kind` is the rule's `problem` parameter."""
@@ -153,7 +170,8 @@ def _judge(sink: Sink, facts: ConfigFacts) -> List[Problem]:
             add("double-normalization", SCALE)
         elif scale == "0-1" and facts.normalizes:
             add("model-input-scale", SCALE)
-        if resize == "fixed" and isinstance(facts.test_short_edge, int) and facts.test_short_edge > 0:
+        if resize == "fixed" and sink.container != "custom-aug" and isinstance(facts.test_short_edge, int) and \
+                facts.test_short_edge > 0:
             add("fixed-resize-before-predictor", RESIZE, short_edge=facts.test_short_edge)
     elif sink.kind in (MM_INFERENCE, MM_INFERENCER):
         if order == "RGB" and kind == "ndarray":

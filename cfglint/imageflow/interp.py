@@ -416,9 +416,12 @@ class Interpreter:
                                 scope)
         elif isinstance(target, ast.Attribute):
             base = self.eval(target.value, scope)
-            if isinstance(base, Obj) and base.kind in (D2_PREDICTOR, D2_MODEL, MM_INFERENCER, "mm_model"):
+            if isinstance(base, Obj) and base.kind == D2_PREDICTOR and target.attr == "aug":
+                # its own resize: channel order and layout still as DefaultPredictor's, the resize is not
+                self.mutate(target.value, Obj(D2_PREDICTOR, base.line, "custom-aug"), scope)
+            elif isinstance(base, Obj) and base.kind in (D2_PREDICTOR, D2_MODEL, MM_INFERENCER, "mm_model"):
                 # predictor.input_format = ..., model.pixel_mean = ...: it no longer behaves as the library's
-                self.assign(target.value, UNKNOWN, scope)
+                self.mutate(target.value, UNKNOWN, scope)
             elif isinstance(base, Instance):
                 old = base.attrs.get(target.attr, BOTTOM)
                 # Attributes persist across methods: keep what every assignment agrees on.
@@ -673,7 +676,8 @@ class Interpreter:
     def call_object(self, obj: Obj, args, kwargs, node: ast.Call) -> Any:
         line = node.lineno
         if obj.kind == D2_PREDICTOR:
-            self.sink(D2_PREDICTOR, line, "DefaultPredictor", args[0] if args else kwargs.get("original_image", UNKNOWN))
+            self.sink(D2_PREDICTOR, line, "DefaultPredictor", args[0] if args else kwargs.get("original_image", UNKNOWN),
+                      "custom-aug" if obj.data == "custom-aug" else "array")
             return UNKNOWN
         if obj.kind == D2_MODEL:
             self.model_sink(obj, args[0] if args else kwargs.get("batched_inputs", UNKNOWN), line)

@@ -156,3 +156,11 @@ def test_a_yaml_the_script_merges_by_literal_path_gives_the_facts(tmp_path, monk
     assert [f.rule for f in lint_script("serve.py", EngineConfig(), engine.load_rules())] == ["P201"]
     (tmp_path / "configs" / "train.yaml").unlink()
     assert lint_script("serve.py", EngineConfig(), engine.load_rules()) == []   # unreadable: unknown
+
+
+def test_the_report_explains_what_each_model_call_gets():
+    from cfglint.imageflow import analyze_file
+    path = str(FLOW / "p101_cvtcolor_helper.py")
+    (line,) = analyze_file(path).explain()
+    assert line.startswith(f"{path}:15 DefaultPredictor gets order=RGB ({path}:9 converts the image to RGB)")
+    assert f"layout=HWC ({path}:8 reads the image with cv2.imread (BGR))" in line
