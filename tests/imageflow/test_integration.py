@@ -164,3 +164,18 @@ def test_the_report_explains_what_each_model_call_gets():
     (line,) = analyze_file(path).explain()
     assert line.startswith(f"{path}:15 DefaultPredictor gets order=RGB ({path}:9 converts the image to RGB)")
     assert f"layout=HWC ({path}:8 reads the image with cv2.imread (BGR))" in line
+
+
+def test_the_checks_quick_hint_matches_the_analysis_hint():
+    from cfglint.engine.checks import image_flow
+    from cfglint.imageflow import _SINK_HINT
+    assert set(image_flow._SINK_WORDS) == set(_SINK_HINT.pattern.split("|"))
+
+
+def test_linting_an_mmdet_python_config_does_not_import_the_image_flow_package():
+    config = FIXTURES / "lint" / "mmdet" / "caffe_weights_clean.py"
+    code = ("import sys; from cfglint.engine import EngineConfig; from cfglint.engine.lint_files import lint_file;"
+            f"lint_file({str(config)!r}, EngineConfig());"
+            "print('cfglint.imageflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip() == "False"

@@ -49,8 +49,35 @@ def _findings(rule: Rule, path: str, report, facts, side: str = "left") -> Itera
                       right_location=None if on_left else where, why=rule.why_line)
 
 
+_HINTS: dict = {}
+
+
 def _is_script(path: Any) -> bool:
-    return isinstance(path, str) and path.endswith(".py") and "://" not in path and os.path.isfile(path)
+    """A Python file that may hand an image to a detector. Most .py files linted are mmdet or LazyConfig
+    configs: they are told apart by a substring test, remembered per file, before the analysis package
+    is imported at all."""
+    if not (isinstance(path, str) and path.endswith(".py") and "://" not in path):
+        return False
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    key = (path, st.st_size, st.st_mtime_ns)
+    if key not in _HINTS:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            text = ""
+        if len(_HINTS) > 256:
+            _HINTS.clear()
+        _HINTS[key] = any(word in text for word in _SINK_WORDS)
+    return _HINTS[key]
+
+
+#: Same words as cfglint.imageflow's own hint (kept in step by tests/imageflow).
+_SINK_WORDS = ("DefaultPredictor", "build_model", "inference_detector", "DetInferencer", "instantiate",
+               "init_detector")
 
 
 @model_check(CHECK)
