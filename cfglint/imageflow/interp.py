@@ -142,7 +142,10 @@ def _order_after_cvt(current: Any, src: str, dst: str) -> Any:
     if dst3 == "GRA":
         return "GRAY"
     if src3 == "GRA":
-        return dst3 if current == "GRAY" else None
+        # gray replicated into three equal channels: no channel order to get wrong
+        return "GRAY3" if current == "GRAY" else None
+    if current == "GRAY3":
+        return current
     if current not in three:
         return None
     if src3 == dst3:
@@ -151,7 +154,7 @@ def _order_after_cvt(current: Any, src: str, dst: str) -> Any:
 
 
 def _swap(order: Any) -> Any:
-    return {"BGR": "RGB", "RGB": "BGR"}.get(order)
+    return {"BGR": "RGB", "RGB": "BGR", "GRAY3": "GRAY3"}.get(order)
 
 
 class Interpreter:
@@ -965,6 +968,10 @@ class Interpreter:
         elif short == "PILToTensor":
             step = ("pil_to_tensor", line)
         elif short == "Normalize":
+            mean = args[0] if args else kwargs.get("mean")
+            std = args[1] if len(args) > 1 else kwargs.get("std")
+            if _all_numbers(mean, 0.0) and _all_numbers(std, 1.0):
+                return Obj("transforms", line, ())       # mean 0, std 1: changes nothing
             step = ("normalize", line)
         elif short == "Resize":
             size = args[0] if args else kwargs.get("size")
@@ -1053,9 +1060,11 @@ class Interpreter:
             if name == "convert":
                 mode = args[0] if args else kwargs.get("mode")
                 if isinstance(mode, Str) and mode.value == "RGB":
-                    if img.value(ORDER) in ("BGR", "RGB"):
+                    if img.value(ORDER) in ("BGR", "RGB", "GRAY3"):
                         return img   # already three channels: convert("RGB") leaves the bytes alone
-                    return img.with_(order=("RGB", line, "converts the image to RGB"))
+                    if img.value(ORDER) == "GRAY":
+                        return img.with_(order=("GRAY3", line, "makes the gray image three-channel"))
+                    return img.with_(order=None)
                 if isinstance(mode, Str) and mode.value == "L":
                     return img.with_(order=("GRAY", line, "converts the image to grayscale"))
                 return UNKNOWN
@@ -1216,6 +1225,11 @@ class Interpreter:
 
 
 _BUILTINS = ("float", "int", "sorted", "enumerate", "list", "tuple", "str", "print", "len", "zip", "range")
+
+
+def _all_numbers(value: Any, expected: float) -> bool:
+    items = value.items if isinstance(value, (ListVal, TupleVal)) else None
+    return bool(items) and all(isinstance(i, Num) and i.value == expected for i in items)
 
 
 def _is_numbers(value: Any) -> bool:
