@@ -365,9 +365,16 @@ class Interpreter:
             base_node = node.func.value
             name = node.func.attr
             base = self.eval(base_node, scope)
-            args = [self.eval(a, scope) for a in node.args]
+            starred = next((i for i, a in enumerate(node.args) if isinstance(a, ast.Starred)), None)
+            args = [self.eval(a, scope) for a in node.args[:starred]]
+            for a in node.args[len(args):]:
+                self.eval(a.value if isinstance(a, ast.Starred) else a, scope)
             kwargs = {k.arg: self.eval(k.value, scope) for k in node.keywords if k.arg}
-            if isinstance(base, ListVal) and name in ("append", "extend", "insert"):
+            if starred is not None:
+                kwargs["*"] = UNKNOWN
+            if any(k.arg is None for k in node.keywords):
+                kwargs["**"] = UNKNOWN
+            if isinstance(base, ListVal) and name in ("append", "extend", "insert") and starred is None:
                 item = args[-1] if args else UNKNOWN
                 if name == "extend":
                     item = self.element(item, node.lineno)
@@ -384,8 +391,15 @@ class Interpreter:
             func = self.attribute(base, name)
         else:
             func = self.eval(node.func, scope)
-            args = [UNKNOWN if isinstance(a, ast.Starred) else self.eval(a, scope) for a in node.args]
+            starred = next((i for i, a in enumerate(node.args) if isinstance(a, ast.Starred)), None)
+            args = [self.eval(a, scope) for a in node.args[:starred]]
+            for a in node.args[len(args):]:
+                self.eval(a.value if isinstance(a, ast.Starred) else a, scope)
             kwargs = {k.arg: self.eval(k.value, scope) for k in node.keywords if k.arg}
+            if starred is not None:
+                kwargs["*"] = UNKNOWN
+            if any(k.arg is None for k in node.keywords):
+                kwargs["**"] = UNKNOWN
         self.call_value(func, args, kwargs, node)
         if isinstance(func, Obj) or (isinstance(func, Module) and func.qualname.startswith(_NON_MUTATING)):
             return
@@ -461,13 +475,15 @@ class Interpreter:
         if isinstance(node, ast.Call):
             func = self.eval(node.func, scope)
             args = []
+            kwargs = {}
             for a in node.args:
                 if isinstance(a, ast.Starred):
                     self.eval(a.value, scope)
-                    args.append(UNKNOWN)
-                else:
+                    kwargs["*"] = UNKNOWN          # positions after it are unknown
+                elif "*" not in kwargs:
                     args.append(self.eval(a, scope))
-            kwargs = {}
+                else:
+                    self.eval(a, scope)
             for k in node.keywords:
                 v = self.eval(k.value, scope)
                 if k.arg:
@@ -630,6 +646,8 @@ class Interpreter:
                 value = args[i]
             elif param.arg in kwargs:
                 value = kwargs[param.arg]
+            elif "*" in kwargs or "**" in kwargs:
+                value = UNKNOWN
             elif default is not None and not standalone:
                 value = self.eval(default, func.scope)
             else:
@@ -773,6 +791,8 @@ class Interpreter:
             return Obj("mm_model", line)
         if q in _DET_INFERENCER:
             return Obj(MM_INFERENCER, line)
+        if "*" in kwargs or "**" in kwargs:
+            return UNKNOWN          # arguments unpacked from a value: which is which is unknown
         if q in _INFERENCE_DETECTOR:
             value = args[1] if len(args) > 1 else kwargs.get("imgs", UNKNOWN)
             model = args[0] if args else kwargs.get("model", UNKNOWN)
