@@ -67,14 +67,20 @@ def from_script(tree: ast.Module, load_config: Optional[Callable[[str], Any]] = 
                 else:
                     merges_unknown = True
             elif name == "merge_from_list":
-                last_merge = max(last_merge, node.lineno)
-                merges_unknown = merges_unknown or not _list_avoids_facts(node)
+                pairs = _literal_pairs(node)
+                if pairs is None:
+                    last_merge = max(last_merge, node.lineno)
+                    merges_unknown = True
+                else:
+                    assigns.extend((key, node, value) for key, value in pairs)
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 key = _attr_tail(target)
-                if key in ("PIXEL_MEAN", "PIXEL_STD", "FORMAT", "MIN_SIZE_TEST"):
-                    assigns.append((key, node))
+                if key in _FACT_KEYS:
+                    value = _literal(node.value) if not isinstance(node, ast.AugAssign) and \
+                        node.value is not None else None
+                    assigns.append((key, node, value))
     if not calls_get_cfg or merges_unknown or len(files) > 1:
         return UNKNOWN_FACTS
     facts = dict(_ZOO_FACTS)
@@ -89,9 +95,9 @@ def from_script(tree: ast.Module, load_config: Optional[Callable[[str], Any]] = 
         facts = {"input_format": known.input_format, "normalizes": known.normalizes,
                  "test_short_edge": known.test_short_edge}
     mean = std = "default"
-    for key, node in assigns:
-        value = _literal(node.value) if not isinstance(node, ast.AugAssign) and node.value is not None and \
-            node.lineno > last_merge else None
+    for key, node, value in sorted(assigns, key=lambda a: a[1].lineno):
+        if node.lineno <= last_merge:
+            value = None          # a merge after it may override it
         if key == "FORMAT":
             facts["input_format"] = value if value in ("BGR", "RGB") else None
         elif key == "MIN_SIZE_TEST":
@@ -151,11 +157,26 @@ def _literal_yaml(node: ast.expr) -> Optional[str]:
     return None
 
 
-def _list_avoids_facts(node: ast.Call) -> bool:
-    """merge_from_list([...literal strings...]) naming none of the facts' keys."""
-    if not node.args or not isinstance(node.args[0], (ast.List, ast.Tuple)):
-        return False
-    keys = node.args[0].elts[::2]
-    if not all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in keys):
-        return False
-    return not any(k.value.rsplit(".", 1)[-1] in ("PIXEL_MEAN", "PIXEL_STD", "FORMAT", "MIN_SIZE_TEST") for k in keys)
+_FACT_KEYS = ("PIXEL_MEAN", "PIXEL_STD", "FORMAT", "MIN_SIZE_TEST")
+_FULL_KEYS = {"MODEL.PIXEL_MEAN": "PIXEL_MEAN", "MODEL.PIXEL_STD": "PIXEL_STD", "INPUT.FORMAT": "FORMAT",
+              "INPUT.MIN_SIZE_TEST": "MIN_SIZE_TEST"}
+
+
+def _literal_pairs(node: ast.Call):
+    """merge_from_list(["KEY", value, ...]) with literal keys: the (fact key, value) pairs it sets (a
+    value is None when it is not a literal: yacs parses strings, so only plain literals are taken).
+    None when the list itself is not literal."""
+    if not node.args or not isinstance(node.args[0], (ast.List, ast.Tuple)) or len(node.args[0].elts) % 2:
+        return None
+    elts = node.args[0].elts
+    pairs = []
+    for key, value in zip(elts[::2], elts[1::2]):
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            return None
+        fact = _FULL_KEYS.get(key.value)
+        if fact is not None:
+            literal = _literal(value)
+            pairs.append((fact, None if isinstance(literal, str) and fact != "FORMAT" else literal))
+        elif key.value.rsplit(".", 1)[-1] in _FACT_KEYS:
+            return None
+    return pairs

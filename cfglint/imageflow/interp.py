@@ -603,6 +603,8 @@ class Interpreter:
             return UNKNOWN
         if isinstance(base, Obj) and base.kind == D2_PREDICTOR and attr == "model":
             return Obj(D2_MODEL, base.line, "predictor.model")
+        if isinstance(base, Obj) and base.kind == D2_PREDICTOR and attr == "aug" and base.data != "custom-aug":
+            return Obj("d2_resize_shortest", base.line)       # DefaultPredictor's own ResizeShortestEdge
         if isinstance(base, (Img, Obj, ListVal, DictVal, Str)):
             return Method(base, attr)
         return UNKNOWN

@@ -68,3 +68,27 @@ def test_pattern(name, tmp_path):
     script.write_text(HEAD_D2 + body + "\n")
     got = {p.kind for p in problems(analyze_file(str(script)))} - {"unresized-model-input"}
     assert got == expected
+
+
+MERGE_LIST_IDENTITY = """
+import cv2, torch
+from detectron2 import model_zoo
+from detectron2.config import get_cfg
+from detectron2.engine import DefaultPredictor
+cfg = get_cfg()
+cfg.merge_from_file(model_zoo.get_config_file("COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml"))
+cfg.merge_from_list(["MODEL.PIXEL_MEAN", MEAN, "MODEL.PIXEL_STD", [1.0, 1.0, 1.0], "MODEL.DEVICE", "cpu"])
+predictor = DefaultPredictor(cfg)
+img = cv2.imread("a.jpg").astype("float32") - [103.53, 116.28, 123.675]
+img = predictor.aug.get_transform(img).apply_image(img)
+predictor.model([{"image": torch.as_tensor(img.transpose(2, 0, 1))}])
+"""
+
+
+@pytest.mark.parametrize("mean,expected", [("[0.0, 0.0, 0.0]", set()), ("[103.53, 116.28, 123.675]",
+                                                                          {"double-normalization"}),
+                                           ("mean_from_somewhere", set())])
+def test_merge_from_list_states_the_models_statistics(tmp_path, mean, expected):
+    script = tmp_path / "serve.py"
+    script.write_text(MERGE_LIST_IDENTITY.replace("MEAN,", f"{mean},", 1))
+    assert {p.kind for p in problems(analyze_file(str(script)))} == expected
