@@ -1188,7 +1188,8 @@ class Interpreter:
             for p in parts:
                 self.eval(p.lower, scope)
                 self.eval(p.upper, scope)
-            return base   # a crop: pixels and channels unchanged
+            # A crop: channels and scale unchanged; its size is the script's choice (tiles), not judged.
+            return base.with_(resize=None)
         if layout in ("BCHW", "BHWC") and len(parts) == 1 and isinstance(parts[0], ast.Constant) and \
                 parts[0].value == 0:
             return base.with_(layout=(layout[1:], node.lineno, "takes the first image of the batch"))
