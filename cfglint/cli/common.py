@@ -24,9 +24,13 @@ class Severity(str, enum.Enum):
     info = "info"
 
 
-class Framework(str, enum.Enum):
-    detectron2 = "detectron2"
-    mmdet = "mmdet"
+def _framework_enum() -> type:
+    """`--framework` / `--to` choices: the registered framework kinds (adding a kind adds a choice)."""
+    from cfglint.adapters.kinds import framework_names
+    return enum.Enum("Framework", {name: name for name in framework_names()}, type=str)
+
+
+Framework = _framework_enum()
 
 
 FORMAT_OPTION = typer.Option(OutputFormat.text, "--format", "-f", help="Output format.")
