@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import enum
-import json
 import sys
 from typing import Any, Optional
 
 import typer
 
 from cfglint.errors import CfglintError
+from cfglint.report.jsonout import dump_json  # noqa: F401  (the commands print JSON through it)
 
 
 class OutputFormat(str, enum.Enum):
@@ -40,29 +40,14 @@ ALLOW_NEW_KEYS_OPTION = typer.Option(
     help="Detectron2: accept keys the defaults table does not know (project add-ons not built in).")
 
 
-def trailing_opts() -> list:
-    from cfglint.cli.main import TRAILING_OPTS
-    return list(TRAILING_OPTS)
+def trailing_opts(ctx: typer.Context) -> list:
+    """The overrides after `--opts`, carried by the command's context object (see main.run)."""
+    return list(ctx.find_root().obj or ())
 
 
 def print_error(err: CfglintError) -> None:
     """One line on stderr, `file:line: message`."""
     typer.echo(f"error: {err}" if not err.file else str(err), err=True)
-
-
-def dump_json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, allow_nan=True, default=_json_default)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, (set, frozenset)):
-        return sorted(obj)
-    if isinstance(obj, tuple):
-        return list(obj)
-    to_json = getattr(obj, "to_json", None)
-    if callable(to_json):
-        return to_json()
-    return str(obj)
 
 
 def fail_usage(message: str) -> "typer.Exit":

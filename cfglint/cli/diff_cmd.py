@@ -17,6 +17,7 @@ from cfglint.errors import CfglintError
 
 
 def diff(
+    ctx: typer.Context,
     train: Optional[str] = typer.Argument(None, help="The training run's config (e.g. output/config.yaml)."),
     infer: Optional[str] = typer.Argument(None, help="The inference/serving config."),
     raw: bool = typer.Option(False, "--raw", help="Diff the resolved native configs (same framework) key by key."),
@@ -50,11 +51,11 @@ def diff(
         try:
             if raw:
                 findings = engine.raw_diff(resolve(left_path, allow_new_keys=allow_new_keys),
-                                           resolve(right_path, opts=trailing_opts(), allow_new_keys=allow_new_keys),
+                                           resolve(right_path, opts=trailing_opts(ctx), allow_new_keys=allow_new_keys),
                                            config, filtered=not no_filter, exclude=exclude or (), rules=rule_set)
             else:
                 findings = engine.diff(load(left_path, allow_new_keys=allow_new_keys),
-                                       load(right_path, opts=trailing_opts(), allow_new_keys=allow_new_keys),
+                                       load(right_path, opts=trailing_opts(ctx), allow_new_keys=allow_new_keys),
                                        config, rules=rule_set)
         except CfglintError as err:
             print_error(err)

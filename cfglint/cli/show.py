@@ -11,6 +11,7 @@ from cfglint.errors import CfglintError
 
 
 def show(
+    ctx: typer.Context,
     paths: List[str] = typer.Argument(..., help="Config files (Detectron2 YAML/LazyConfig, MMDetection .py/.yaml/.json)."),
     raw: bool = typer.Option(False, "--raw", help="Print the fully resolved native config instead of the common model."),
     output_format: OutputFormat = FORMAT_OPTION,
@@ -26,7 +27,7 @@ def show(
 
     if output_format not in (OutputFormat.text, OutputFormat.json):
         raise fail_usage("show supports --format text or json")
-    opts = trailing_opts()
+    opts = trailing_opts(ctx)
     failed = False
     for i, path in enumerate(paths):
         try:

@@ -23,6 +23,7 @@ class Engine(str, Enum):
 
 
 def verify(
+    ctx: typer.Context,
     checkpoint: str = typer.Argument(..., help="Checkpoint: .pth/.pt (zip or legacy), Detectron2 .pkl, .safetensors, "
                                                "or an fsspec URL (s3://, gs://, https://)."),
     config: str = typer.Option(..., "--config", "-c", help="The config the checkpoint will be served with."),
@@ -45,7 +46,7 @@ def verify(
 
     engine_cfg, rule_set = engine_setup(select, ignore, rules, fail_on)
     try:
-        report = run_verify(checkpoint, config, opts=trailing_opts(), framework=framework_value(framework),
+        report = run_verify(checkpoint, config, opts=trailing_opts(ctx), framework=framework_value(framework),
                             engine_config=engine_cfg, allow_new_keys=allow_new_keys, engine=engine.value)
     except CfglintError as err:
         print_error(err)
