@@ -71,21 +71,19 @@ IGNORE_OPTION = typer.Option(None, "--ignore", help="Skip these rule ids or pref
 RULES_OPTION = typer.Option(None, "--rules", help="Extra rule file (YAML); repeatable.")
 
 
-def engine_config(select, ignore, rules, fail_on):
-    """[tool.cfglint] from the working directory upward, with the command line on top."""
-    from cfglint.engine import load_config
-    return load_config().with_cli(select=select, ignore=ignore, rule_files=rules,
-                                  fail_on=fail_on.value if fail_on else None)
+def settings(ctx: Optional[typer.Context] = None, select=None, ignore=None, rules=None, fail_on=None,
+             framework=None, allow_new_keys: bool = False):
+    """The command's app.Settings from its options (and the trailing --opts of its context)."""
+    from cfglint.app import Settings
+    return Settings(select=select, ignore=ignore, rule_files=rules, fail_on=fail_on.value if fail_on else None,
+                    opts=trailing_opts(ctx) if ctx is not None else [], framework=framework_value(framework),
+                    allow_new_keys=allow_new_keys)
 
 
-def engine_setup(select, ignore, rules, fail_on):
+def engine_setup(run_settings):
     """(EngineConfig, RuleSet) for a command, or exit 2 on a bad rule file, code or config table."""
-    from cfglint import engine
     try:
-        config = engine_config(select, ignore, rules, fail_on)
-        rule_set = engine.load_rules(config.rule_files)
-        rule_set.enabled(config.select, config.ignore)   # unknown codes are bad arguments
+        return run_settings.engine()
     except CfglintError as err:
         print_error(err)
         raise typer.Exit(2)
-    return config, rule_set

@@ -17,4 +17,9 @@ __all__ = ["ExpectedStateDict", "UnsupportedArchitecture", "expected_state_dict"
 def expected_state_dict(framework: str, config: dict) -> ExpectedStateDict:
     """The kind's own builder (see its `expected_state_dict` endpoint); unknown kinds are an error."""
     from cfglint.adapters import kinds
-    return kinds.get(framework).endpoint("expected_state_dict")(config)
+    from cfglint.errors import CfglintError
+    try:
+        kind = kinds.get(framework)
+    except CfglintError as err:
+        raise UnsupportedArchitecture(err.message) from None
+    return kind.endpoint("expected_state_dict")(config)
