@@ -18,10 +18,9 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 from cfglint.engine.config import EngineConfig
 from cfglint.engine.context import render
 from cfglint.engine.finding import Finding, sort_key
-from cfglint.errors import CfglintError
+from cfglint.errors import CfglintError, UnknownKeyError
 from cfglint.model import Location
 
-UNKNOWN_KEY = "L601"
 #: Below this many files, linting in-process beats starting worker processes (measured: about
 #: 0.4 s per worker to import cfglint against 10-20 ms per config).
 MIN_FILES_FOR_PROCESSES = 24
@@ -66,24 +65,26 @@ def _walk(root: str) -> Iterable[str]:
 def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False) -> FileReport:
     """One config's findings, or the reason it cannot be read."""
     from cfglint import engine
-    from cfglint.adapters import load
-    from cfglint.engine.checks.lint_partial import is_partial_config
+    from cfglint.adapters import kinds, load
 
     rules = engine.load_rules(config.rule_files)
     extra: List[Finding] = []
     try:
         model = load(path, allow_new_keys=allow_new_keys)
-    except CfglintError as err:
-        if allow_new_keys or not _is_unknown_key(err):
-            return FileReport(path, _script_image_flow(path, config, rules), error=err)
-        if UNKNOWN_KEY in rules.enabled(config.select, config.ignore):
-            extra.append(_unknown_key_finding(err, rules[UNKNOWN_KEY]))
+    except UnknownKeyError as err:
+        if allow_new_keys:
+            return FileReport(path, error=err)
+        rule = rules.for_check("model", "unknown_key")
+        if rule.id in rules.enabled(config.select, config.ignore):
+            extra.append(_unknown_key_finding(err, rule))
         try:
             model = load(path, allow_new_keys=True)
         except CfglintError as again:
             return FileReport(path, error=again)
+    except CfglintError as err:
+        return FileReport(path, _script_image_flow(path, config, rules), error=err)
     findings = engine.lint(model, config, rules)
-    if is_partial_config(path):
+    if kinds.of(model).is_partial(path):
         findings = [f for f in findings if f.left_location is not None]
     return FileReport(path, sorted(extra + findings, key=sort_key))
 
@@ -96,15 +97,10 @@ def _script_image_flow(path: str, config: EngineConfig, rules) -> List[Finding]:
     return lint_script(path, config, rules)
 
 
-def _is_unknown_key(err: CfglintError) -> bool:
-    """The Detectron2 YACS resolver's refusal of a key (see adapters/detectron2/yacs.py)."""
-    return err.message.startswith("unknown config key")
-
-
-def _unknown_key_finding(err: CfglintError, rule) -> Finding:
-    key = err.message[len("unknown config key"):].split(";")[0].split(":")[0].strip()
-    return Finding(rule=rule.id, name=rule.name, severity=rule.severity, field=key, left=key, right=None,
-                   message=render(rule, message=err.message[:1].upper() + err.message[1:]),
+def _unknown_key_finding(err: UnknownKeyError, rule) -> Finding:
+    return Finding(rule=rule.id, name=rule.name, severity=rule.severity, field=err.key, left=err.key, right=None,
+                   message=render(rule, message=err.message[:1].upper() + err.message[1:], key=err.key,
+                                  suggestion=err.suggestion or ""),
                    left_location=Location(err.file, err.line) if err.file else None, why=rule.why_line)
 
 

@@ -65,6 +65,7 @@ def _corpus_scripts():
     return sorted(p for root in roots if root.is_dir() for p in root.rglob("*.py"))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAVE_SHARED, reason="../shared is not present")
 def test_no_image_flow_finding_on_the_frameworks_scripts_or_the_wild_corpus():
     files = _corpus_scripts()
@@ -81,6 +82,7 @@ def test_no_image_flow_finding_on_the_frameworks_scripts_or_the_wild_corpus():
     assert sinks > 0      # the demos do reach inference calls: the analysis looked at them
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAVE_SHARED, reason="../shared is not present")
 def test_lint_on_the_frameworks_demo_scripts_reports_no_image_flow_problem():
     root = SHARED / "corpus" / "scripts"

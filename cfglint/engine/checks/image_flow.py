@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator, List, Optional
 
-from cfglint.engine.checks import model_check
+from cfglint.engine.checks import TEXT, model_check
 from cfglint.engine.context import ModelContext, render
 from cfglint.engine.finding import Finding, sort_key
 from cfglint.engine.rules import Rule
@@ -80,7 +80,8 @@ _SINK_WORDS = ("DefaultPredictor", "build_model", "inference_detector", "DetInfe
                "init_detector")
 
 
-@model_check(CHECK)
+@model_check(CHECK, params={"problem": TEXT}, placeholders={"origin", "sink", "call", "expected", "short_edge"},
+             fields={"input.channel_order", "input.pixel_mean", "input.pixel_std", "test.resize.short_edge"})
 def image_flow(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     path = ctx.model.path
     if not _is_script(path):
@@ -140,7 +141,8 @@ def lint_script(path: str, config, rules, text: Optional[str] = None) -> List[Fi
         return []
     report = analyze_file(path, text)
     findings = [f for rule in mine.values() for f in _findings(rule, path, report, report.script_facts)]
-    evaluated = set(mine) | ({suppress.UNUSED_SUPPRESSION} & set(enabled))
+    unused = rules.for_check("meta", "unused_suppression").id
+    evaluated = set(mine) | ({unused} & set(enabled))
     own = {key: [c for c in ids if any(r.startswith(c.upper()) or c.upper() == "ALL" for r in mine)]
            for key, ids in scan(path, text).items()}
     own = {key: ids for key, ids in own.items() if ids}

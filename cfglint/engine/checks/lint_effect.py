@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from typing import Iterator, List, Tuple
 
-from cfglint.engine.checks import model_check
-from cfglint.engine.checks.lint_partial import is_partial_config
+from cfglint.adapters import kinds
+from cfglint.engine.checks import LIST, MAPPING, model_check
 from cfglint.engine.context import ModelContext
 from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
@@ -27,7 +27,8 @@ def keys_set_by_file(ctx: ModelContext) -> List[Tuple[str, Location]]:
                   if loc is not None and loc.file and os.path.abspath(loc.file) == own)
 
 
-@model_check("ignored_keys")
+@model_check("ignored_keys", params={"when": MAPPING, "prefixes": LIST}, placeholders={"condition", "key"},
+             fields=())
 def ignored_keys(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     """params.when: {native key: value} that makes the part absent (all must hold);
     params.prefixes: the native key prefixes that part reads."""
@@ -37,7 +38,7 @@ def ignored_keys(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     when = {tuple(key.split(".")): value for key, value in rule.params.get("when", {}).items()}
     if not all(resolved.get(key) == value for key, value in when.items()):
         return
-    if is_partial_config(ctx.model.path) and any(key not in resolved.locations for key in when):
+    if kinds.of(ctx.model).is_partial(ctx.model.path) and any(key not in resolved.locations for key in when):
         return   # a base leaves MASK_ON at its default for the children to set
     condition = ", ".join(f"{'.'.join(key)} is {value!r}" for key, value in when.items())
     for key, where in keys_set_by_file(ctx):
