@@ -96,7 +96,11 @@ def analyze_file(path: str, text: Optional[str] = None) -> ImageFlowReport:
         report.error = f"not valid Python: {exc}"
         return report
     interp = Interpreter(tree, path)
-    interp.run()
+    try:
+        interp.run()
+    except Exception as exc:   # noqa: BLE001 - a gap in the analysis must never break `lint`: no findings
+        report.error = f"image-flow analysis stopped: {type(exc).__name__}"
+        return report
     report.sinks = interp.sinks
     if report.sinks and "get_cfg" in text:
         try:
