@@ -764,6 +764,9 @@ class Interpreter:
             if isinstance(img, Img):
                 return img.with_(resize=("keep-ratio", line, "resizes it with ResizeShortestEdge"))
             return UNKNOWN
+        if obj.kind == "mm_video" and name == "read":
+            return new_image(line, "reads a frame with mmcv.VideoReader (BGR)", kind="ndarray", order="BGR",
+                             scale="0-255", layout="HWC", dtype="uint8", resize="none")
         if obj.kind == "cv2_capture" and name == "read":
             return TupleVal((UNKNOWN, new_image(line, "reads a BGR frame with cv2.VideoCapture", kind="ndarray",
                                                 order="BGR", scale="0-255", layout="HWC", dtype="uint8",
@@ -1183,6 +1186,13 @@ class Interpreter:
         if len(parts) == 1 and (isinstance(parts[0], ast.Constant) and parts[0].value is None or
                                 isinstance(parts[0], ast.Attribute) and parts[0].attr == "newaxis"):
             return self.batch(base, node.lineno)   # x[None], x[np.newaxis]
+        def first3(p):
+            return isinstance(p, ast.Slice) and p.step is None and isinstance(p.upper, ast.Constant) and \
+                p.upper.value == 3 and (p.lower is None or isinstance(p.lower, ast.Constant) and p.lower.value == 0)
+
+        if layout == "HWC" and parts and first3(parts[-1]) and (
+                (len(parts) == 2 and ellipsis(parts[0])) or (len(parts) == 3 and full(parts[0]) and full(parts[1]))):
+            return base     # x[..., :3]: drops an alpha channel, keeps the order of the other three
         if layout == "HWC" and 1 <= len(parts) <= 2 and all(isinstance(p, ast.Slice) and p.step is None
                                                            for p in parts):
             for p in parts:

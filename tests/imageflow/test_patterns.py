@@ -58,6 +58,11 @@ PATTERNS = {
  "gray3": ("img = cv2.cvtColor(cv2.imread('a', cv2.IMREAD_GRAYSCALE), cv2.COLOR_GRAY2RGB)\npredictor(img)", set()),
  "pil_gray3": ("img = np.array(Image.open('a').convert('L').convert('RGB'))\npredictor(img)", set()),
  "identity_norm": ("import torchvision.transforms as T\nfrom detectron2.modeling import build_model\nm = build_model(cfg)\ntf = T.Compose([T.PILToTensor(), T.Normalize([0, 0, 0], [1, 1, 1])])\nm([{'image': tf(Image.open('a')).float()}])", {"model-channel-order"}),
+ "alpha_dropped_rgb": ("img = np.array(Image.open('a.png'))[:, :, :3]\npredictor(img)", {"predictor-channel-order"}),
+ "alpha_dropped_bgr": ("img = cv2.imread('a.png', cv2.IMREAD_UNCHANGED)[..., :3]\npredictor(img)", set()),
+ "mmcv_video_read": ("import mmcv\nfrom mmdet.apis import inference_detector, init_detector\nm = init_detector('c.py', 'w.pth')\n"
+                     "video = mmcv.VideoReader('v.mp4')\nframe = mmcv.bgr2rgb(video.read())\ninference_detector(m, frame)",
+                     {"inference-channel-order"}),
 }
 
 
