@@ -244,6 +244,8 @@ class Interpreter:
         elif isinstance(node, ast.Expr):
             self.expr_stmt(node.value, scope)
         elif isinstance(node, ast.If):
+            if _is_main_guard(node.test):
+                return self.block(node.body, scope)   # the script is run as a script
             self.eval(node.test, scope)
             return self.branches([node.body, node.orelse], scope)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
@@ -257,6 +259,8 @@ class Interpreter:
                 if item.optional_vars is not None:
                     self.assign(item.optional_vars, UNKNOWN if not isinstance(value, Str) else UNKNOWN, scope)
             return self.block(node.body, scope)
+        elif (isinstance(node, ast.Try) or type(node).__name__ == "TryStar") and _is_optional_import(node):
+            return self.block(node.body, scope)       # the script runs with its dependencies installed
         elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
             before = dict(scope.vars)
             left = self.block(node.body, scope)
@@ -1289,6 +1293,25 @@ def _merge_envs(envs: List[Dict[str, Any]]) -> Dict[str, Any]:
             value = merge(value, env.get(name, UNKNOWN))
         out[name] = value
     return out
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    return isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__" and \
+        len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) and isinstance(test.comparators[0], ast.Constant) and \
+        test.comparators[0].value == "__main__"
+
+
+def _is_optional_import(node) -> bool:
+    """try: import x / except ImportError: ...  (only imports in the body, only ImportError caught)."""
+    if not node.body or not all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in node.body):
+        return False
+    if node.orelse or node.finalbody or not node.handlers:
+        return False
+    for handler in node.handlers:
+        names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        if not all(isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError") for n in names):
+            return False
+    return True
 
 
 def _declared_outer(node) -> List[str]:

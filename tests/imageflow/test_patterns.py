@@ -63,6 +63,12 @@ PATTERNS = {
  "mmcv_video_read": ("import mmcv\nfrom mmdet.apis import inference_detector, init_detector\nm = init_detector('c.py', 'w.pth')\n"
                      "video = mmcv.VideoReader('v.mp4')\nframe = mmcv.bgr2rgb(video.read())\ninference_detector(m, frame)",
                      {"inference-channel-order"}),
+ "main_guard_global": ("def handle(path):\n    return predictor2(np.asarray(Image.open(path)))\n"
+                       "if __name__ == '__main__':\n    predictor2 = DefaultPredictor(cfg)",
+                       {"predictor-channel-order"}),
+ "optional_import": ("try:\n    import imageio\nexcept ImportError:\n    imageio = None\npredictor(imageio.imread('a'))",
+                     {"predictor-channel-order"}),
+ "other_guard_merges": ("import sys\nif len(sys.argv) > 2:\n    predictor = None\npredictor(np.asarray(Image.open('a')))", set()),
 }
 
 
