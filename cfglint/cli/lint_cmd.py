@@ -36,6 +36,7 @@ def lint(
     if verbose:
         for path in run.skipped:
             typer.echo(f"{path}: skipped, not a Detectron2 or MMDetection config", err=True)
+        _explain_image_flow(run.reports)
     for report in run.unreadable:
         print_error(report.error)
     typer.echo(lint_report.render(output_format.value, run.reports, rule_set, len(run.skipped),
@@ -44,6 +45,17 @@ def lint(
         raise typer.Exit(2)
     if engine.fails(run.findings(), config.fail_on):
         raise typer.Exit(1)
+
+
+def _explain_image_flow(reports) -> None:
+    """`-v`: what each model call of a linted script gets (channel order, scale, ... and the line that
+    made it so, or "unknown"), so a silent image-flow rule can be understood."""
+    scripts = [r.path for r in reports if r.path.endswith(".py")]
+    if scripts:
+        from cfglint.imageflow import analyze_path
+        for path in scripts:
+            for line in analyze_path(path).explain():
+                typer.echo(f"{line} [image flow]", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -179,3 +179,13 @@ def test_linting_an_mmdet_python_config_does_not_import_the_image_flow_package()
             "print('cfglint.imageflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_verbose_lint_explains_the_image_flow_of_a_script(tmp_path):
+    _script(tmp_path, "p101_branch_maybe_converts.py")
+    proc = run_cli("lint", "-v", "predict.py", cwd=tmp_path)
+    line = next(ln for ln in proc.stderr.splitlines() if ln.endswith("[image flow]"))
+    # the branch may or may not convert: the order is unknown, which is why nothing is reported
+    assert line.startswith("predict.py:14 DefaultPredictor gets order=unknown, scale=0-255 (predict.py:11 ")
+    assert [f for f in run_cli("lint", "--format", "json", "predict.py", cwd=tmp_path).stdout.split('"rule"')[1:]
+            if f.lstrip(": ").startswith('"P')] == []
