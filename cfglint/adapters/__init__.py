@@ -70,7 +70,7 @@ def _resolve_path(path: str, kind: Optional[kinds.Kind], opts: Sequence[str], al
         raise CfglintError(f"unsupported config type {suffix or '(no suffix)'!r}; "
                            f"expected one of {', '.join(CONFIG_SUFFIXES)}", file=path)
     if kind is None:
-        kind = kinds.detect(path, "" if "://" in path else read_config_text(path))
+        kind = kinds.detect(path, "" if "://" in path else read_config_text(path), named=True)
     if kind is None:
         names = " or ".join(k.title for k in kinds.frameworks())
         raise CfglintError(f"cannot tell whether this is a {names} config; pass --framework", file=path)

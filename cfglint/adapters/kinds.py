@@ -51,8 +51,9 @@ class Kind:
     endpoints: Dict[str, str] = {}
 
     # -- detection and resolution ----------------------------------------------------------------
-    def detect(self, path: str, text: str) -> bool:
-        """Whether the file at `path` (whose text is `text`) is a config of this kind."""
+    def detect(self, path: str, text: str, named: bool = False) -> bool:
+        """Whether the file at `path` (whose text is `text`) is a config of this kind. `named`: the
+        user named the file as a config (show/diff/verify), rather than it being found in a tree."""
         return False
 
     def resolve_file(self, path: str, opts: Sequence[str] = (), allow_new_keys: bool = False) -> ResolvedConfig:
@@ -139,10 +140,10 @@ def of(resolved: Any) -> Kind:
     return get(resolved.framework)
 
 
-def detect(path: str, text: str) -> Optional[Kind]:
+def detect(path: str, text: str, named: bool = False) -> Optional[Kind]:
     """The kind that claims the file, or None when it is no config cfglint reads."""
     for kind in all_kinds():
-        if kind.detect(path, text):
+        if kind.detect(path, text, named):
             return kind
     return None
 

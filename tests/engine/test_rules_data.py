@@ -92,3 +92,20 @@ def test_rules_readme_lists_the_registered_checks():
     from scripts.gen_rules_readme import checks_section
     readme = (builtin_rules_dir() / "README.md").read_text()
     assert checks_section() in readme, "rules/README.md is stale: run python scripts/gen_rules_readme.py"
+
+
+def test_builtin_rules_cache_round_trips_and_survives_corruption(tmp_path, monkeypatch):
+    from cfglint.engine import rules as rules_module
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("CFGLINT_NO_CACHE", raising=False)
+    rules_module._builtin_rules.cache_clear()
+    try:
+        parsed = rules_module._builtin_rules()                 # parses, writes the cache
+        [cache] = (tmp_path / "cfglint").glob("rules-*.json")
+        rules_module._builtin_rules.cache_clear()
+        assert rules_module._builtin_rules() == parsed          # read back from the cache
+        cache.write_text("[{\"id\": ")                          # a torn or corrupted cache
+        rules_module._builtin_rules.cache_clear()
+        assert rules_module._builtin_rules() == parsed
+    finally:
+        rules_module._builtin_rules.cache_clear()

@@ -1,7 +1,6 @@
 """The Detectron2 kind: YACS YAML (`_BASE_`), LazyConfig `.py`, CfgNode objects and their weights."""
 from __future__ import annotations
 
-import re
 from pathlib import PurePath
 from typing import Any, Optional, Sequence
 
@@ -11,9 +10,6 @@ from cfglint.model import CommonModel, ResolvedConfig
 #: Top-level keys of Detectron2's defaults (any of them at column 0 makes a YAML a YACS config).
 _TOP_KEYS = {"MODEL", "INPUT", "DATASETS", "SOLVER", "TEST", "_BASE_", "DATALOADER", "VERSION",
              "OUTPUT_DIR", "SEED", "CUDNN_BENCHMARK", "VIS_PERIOD", "GLOBAL"}
-_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+detectron2[\w.]*[ \t]+import|import[ \t]+detectron2|"
-                     r"from[ \t]+\.+common[\w.]*[ \t]+import)", re.M)
-_MM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(?:mmengine|mmdet|mmcv)[\w.]*[ \t]+import", re.M)
 #: Module names only Detectron2 models register (a state dict with any of them is Detectron2's).
 _STATE_DICT_PREFIXES = ("backbone.bottom_up.", "roi_heads.", "proposal_generator.", "backbone.res",
                         "head.cls_score", "backbone.stem.")
@@ -32,15 +28,13 @@ class Detectron2Kind(Kind):
         "convert_state_dict": "cfglint.convert.checkpoints:mmdet_to_detectron2",
     }
 
-    def detect(self, path: str, text: str) -> bool:
+    def detect(self, path: str, text: str, named: bool = False) -> bool:
         suffix = suffix_of(path)
         if suffix in (".yaml", ".yml"):
             return bool(_yaml_top_keys(text) & _TOP_KEYS)
         if suffix == ".py":
-            # `model = ...` alone is not mmdet: a LazyConfig assigns `model` too, so a detectron2
-            # import (or LazyCall) wins unless an OpenMMLab package is imported.
-            has_d2 = _IMPORT.search(text) is not None or "LazyCall" in text
-            return has_d2 and _MM_IMPORT.search(text) is None
+            from cfglint.adapters import pyconfig_facts
+            return pyconfig_facts.classify(path, text, named) == pyconfig_facts.D2
         return False
 
     def resolve_file(self, path: str, opts: Sequence[str] = (), allow_new_keys: bool = False) -> ResolvedConfig:

@@ -1,7 +1,6 @@
 """The MMDetection kind: mmengine `.py`/YAML/JSON configs (2.x and 3.x), mappings, and their weights."""
 from __future__ import annotations
 
-import re
 from pathlib import PurePath
 from typing import Any, Optional, Sequence
 
@@ -9,9 +8,6 @@ from cfglint.adapters.kinds import Kind, suffix_of
 from cfglint.model import CommonModel, ResolvedConfig
 
 _YAML_TOP_KEYS = {"model", "_base_", "train_dataloader", "test_pipeline", "data"}
-_IMPORT = re.compile(r"^[ \t]*from[ \t]+(?:mmengine|mmdet|mmcv)[\w.]*[ \t]+import", re.M)
-_SIGNS = re.compile(r"^(?:with\s|(?:_base_|model|train_pipeline|test_pipeline|img_norm_cfg|data|train_cfg|"
-                    r"test_cfg|default_scope|train_dataloader)[ \t]*=)", re.M)
 _STATE_DICT_PREFIXES = ("backbone.layer", "backbone.conv1", "roi_head.", "rpn_head.", "bbox_head.", "neck.")
 
 
@@ -29,7 +25,7 @@ class MMDetKind(Kind):
         "convert_state_dict": "cfglint.convert.checkpoints:detectron2_to_mmdet",
     }
 
-    def detect(self, path: str, text: str) -> bool:
+    def detect(self, path: str, text: str, named: bool = False) -> bool:
         suffix = suffix_of(path)
         if suffix in (".yaml", ".yml"):
             from cfglint.adapters.detectron2.kind import _yaml_top_keys
@@ -37,7 +33,8 @@ class MMDetKind(Kind):
         if suffix == ".json":
             return '"model"' in text or '"_base_"' in text
         if suffix == ".py":
-            return _IMPORT.search(text) is not None or _SIGNS.search(text) is not None
+            from cfglint.adapters import pyconfig_facts
+            return pyconfig_facts.classify(path, text, named) == pyconfig_facts.MM
         return False
 
     def resolve_file(self, path: str, opts: Sequence[str] = (), allow_new_keys: bool = False) -> ResolvedConfig:

@@ -75,6 +75,11 @@ def _is_script(path: Any) -> bool:
     return _HINTS[key]
 
 
+def feeds_a_detector(path: str) -> bool:
+    """Whether the file at `path` may hand an image to a detector (a substring test, no parse)."""
+    return _is_script(path)
+
+
 #: Same words as cfglint.imageflow's own hint (kept in step by tests/imageflow).
 _SINK_WORDS = ("DefaultPredictor", "build_model", "inference_detector", "DetInferencer", "instantiate",
                "init_detector")

@@ -43,13 +43,12 @@ def is_mmdet2_config(data: dict) -> bool:
 
 
 @model_check("mmdet_unknown_arguments", params={"consumed": MAPPING},
-             placeholders={"hint", "key", "owner", "type_name"}, fields=())
+             placeholders={"hint", "key", "owner", "type_name"}, fields=(), kinds=("mmdet",))
 def mmdet_unknown_arguments(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     from cfglint.adapters.mmdet.signatures import ALWAYS_ALLOWED, load_signatures
 
     resolved = ctx.model.resolved
-    if ctx.model.framework != "mmdet" or resolved is None or not isinstance(resolved.data.get("model"), dict) \
-            or is_mmdet2_config(resolved.data):
+    if resolved is None or not isinstance(resolved.data.get("model"), dict) or is_mmdet2_config(resolved.data):
         return
     signatures = load_signatures()
     consumed = {slot: set(keys) for slot, keys in rule.params.get("consumed", {}).items()}
