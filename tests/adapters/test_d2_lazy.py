@@ -224,7 +224,7 @@ def test_imports_are_fresh_copies(tmp_path):
 
 def test_overrides():
     r, eff = load(MASK_RCNN, "model.roi_heads.num_classes=3", "train.max_iter=100",
-                  "dataloader.train.mapper.image_format=RGB", "train.extra={'a': 1}")
+                  "dataloader.train.mapper.image_format=RGB", "train.extra={a: 1}")
     assert r.data["model"]["roi_heads"]["num_classes"] == 3
     assert eff["model"]["roi_heads"]["box_predictor"]["num_classes"] == 3
     assert r.data["train"]["max_iter"] == 100
@@ -236,7 +236,8 @@ def test_overrides():
 @pytest.mark.parametrize("override, message", [
     ("model.input_format.x=1", "model.input_format is not a config"),
     ("model.pixel_mean.x=1", "'x' is not an index of the list"),
-    ("no_equals_sign", "must look like key=value"),
+    ("no_equals_sign", "hydra's override grammar"),
+    ("train.extra={'a': 1}", "hydra's override grammar"),      # a Python literal is not Hydra's dict
 ])
 def test_bad_overrides(override, message):
     with pytest.raises(CfglintError, match=message):

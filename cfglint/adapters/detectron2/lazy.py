@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from cfglint.adapters import suppressions
 from cfglint.adapters.limits import read_config_text
+from cfglint.adapters.detectron2.hydra_overrides import OVERRIDE_FILE, parse_for_detectron2
 from cfglint.adapters.detectron2.lazy_interp import FileInterpreter
 from cfglint.adapters.detectron2.lazy_interpolation import resolve_interpolations
 from cfglint.adapters.detectron2.lazy_values import (ConfigDict, ConfigList, collect_locations, copy_value,
@@ -147,24 +148,19 @@ def _find_in_configs_root(config_path: str, configs_root: Optional[str], from_fi
 
 
 def apply_overrides(configs: ConfigDict, overrides: Sequence[str]) -> None:
-    """`LazyConfig.apply_overrides`: `key=value`, value read with literal_eval (else a string).
+    """`LazyConfig.apply_overrides`: each override read with Hydra's override grammar.
 
-    Like `OmegaConf.update(..., merge=True)` this creates missing keys, merges a dict value into an
-    existing dict, and refuses to descend into a value that is not a config.
+    detectron2 parses the overrides with hydra's `OverridesParser` (see :mod:`hydra_overrides`),
+    refuses deletions, ignores `+`/`++`, then `safe_update`s: like `OmegaConf.update(..., merge=True)`
+    this creates missing keys, merges a dict value into an existing dict, and refuses to descend
+    into a value that is not a config.
     """
-    for override in overrides:
-        key, sep, text = override.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise CfglintError(f"override {override!r} must look like key=value")
-        try:
-            value = ast.literal_eval(text.strip())
-        except (ValueError, SyntaxError):
-            value = text.strip()
-        _update(configs, key, _as_config(value))
+    parsed = [parse_for_detectron2(override, position) for position, override in enumerate(overrides, start=1)]
+    for position, (key, value) in enumerate(parsed, start=1):
+        _update(configs, key, _as_config(value), position)
 
 
-def _update(configs: ConfigDict, key: str, value: Any) -> None:
+def _update(configs: ConfigDict, key: str, value: Any, position: int = 1) -> None:
     parts: List[Any] = key.split(".")
     node: Any = configs
     for i, part in enumerate(parts[:-1]):
@@ -180,25 +176,50 @@ def _update(configs: ConfigDict, key: str, value: Any) -> None:
         if not isinstance(child, (ConfigDict, ConfigList)):
             prefix = ".".join(parts[:i + 1])
             raise CfglintError(f"cannot override {key}: {prefix} is not a config but "
-                               f"{type(child).__name__ if child is not None else 'missing'}")
+                               f"{type(child).__name__ if child is not None else 'missing'}",
+                               OVERRIDE_FILE, position)
         node = child
     last = parts[-1]
     if isinstance(node, ConfigList):
         if not (last.isdigit() and int(last) < len(node)):
-            raise CfglintError(f"cannot override {key}: {last!r} is not an index of the list")
-        node[int(last)] = value
-        node.where[int(last)] = OVERRIDE_LOCATION
+            raise CfglintError(f"cannot override {key}: {last!r} is not an index of the list",
+                               OVERRIDE_FILE, position)
+        index = int(last)
+        if isinstance(node[index], ConfigDict) and isinstance(value, ConfigDict):
+            for k, v in value.items():
+                _merge(node[index], k, v, position)
+        elif _merge_conflict(node[index], value):
+            raise CfglintError(f"cannot override {key}: cannot merge a {_container_kind(value)} into a "
+                               f"{_container_kind(node[index])}", OVERRIDE_FILE, position)
+        else:
+            node[index] = value
+            node.where[index] = OVERRIDE_LOCATION
     else:
-        _merge(node, last, value)
+        _merge(node, last, value, position)
 
 
-def _merge(node: ConfigDict, key: str, value: Any) -> None:
-    """Set node[key] = value, merging key by key when both are config dicts (merge=True)."""
-    if isinstance(node.get(key), ConfigDict) and isinstance(value, ConfigDict):
+def _merge(node: ConfigDict, key: str, value: Any, position: int = 1) -> None:
+    """Set node[key] = value, merging key by key when both are config dicts (merge=True); like
+    OmegaConf's merge, a dict cannot merge into a list nor a list into a dict."""
+    old = node.get(key)
+    if isinstance(old, ConfigDict) and isinstance(value, ConfigDict):
         for k, v in value.items():
-            _merge(node[key], k, v)
+            _merge(old, k, v, position)
+    elif _merge_conflict(old, value):
+        raise CfglintError(f"cannot override {key}: cannot merge a {_container_kind(value)} into a "
+                           f"{_container_kind(old)}", OVERRIDE_FILE, position)
     else:
         node.put(key, value, OVERRIDE_LOCATION)
+
+
+def _container_kind(value: Any) -> str:
+    return "dict" if isinstance(value, ConfigDict) else "list"
+
+
+def _merge_conflict(old: Any, value: Any) -> bool:
+    lists = (ConfigList, list, tuple)
+    return ((isinstance(old, ConfigDict) and isinstance(value, lists))
+            or (isinstance(old, lists) and isinstance(value, ConfigDict)))
 
 
 def _as_config(value: Any) -> Any:
