@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cfglint.adapters.detectron2.lazy import resolve_interpolations, resolve_lazy
+from cfglint.adapters.detectron2.zoo import detectron2_configs_root
 from cfglint.errors import CfglintError
 from cfglint.model.location import Location
 from tests.conftest import FIXTURES
@@ -134,7 +135,9 @@ def test_vitdet_rgb_config_with_model_zoo_get_config():
     # chained assignment: both targets set, each from the same line
     heads = model["roi_heads"]
     assert heads["box_head"]["conv_norm"] == heads["mask_head"]["conv_norm"] == "LN"
-    vitdet_model = LAZY / "common" / "models" / "mask_rcnn_vitdet.py"
+    # `model_zoo.get_config("common/models/mask_rcnn_vitdet.py")` reads detectron2's model zoo
+    # (cfglint's copy here), never the fixtures' own common/ folder above the config
+    vitdet_model = Path(detectron2_configs_root()) / "common" / "models" / "mask_rcnn_vitdet.py"
     chained = line_of(vitdet_model, "conv_norm = model.roi_heads.mask_head.conv_norm")
     assert r.locations[("model", "roi_heads", "box_head", "conv_norm")] == chained
     assert r.locations[("model", "roi_heads", "mask_head", "conv_norm")] == chained
@@ -153,7 +156,7 @@ def test_vitdet_rgb_config_with_model_zoo_get_config():
     assert r.data["optimizer"]["_target_"] == "torch.optim.AdamW"
     assert eff["optimizer"]["params"]["base_lr"] == 1e-4
     assert r.data["optimizer"]["params"]["overrides"] == {"pos_embed": {"weight_decay": 0.0}}
-    assert str(LAZY / "common" / "models" / "mask_rcnn_vitdet.py") in r.files
+    assert str(vitdet_model) in r.files
 
 
 def test_user_inference_config():

@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from cfglint.adapters import suppressions
 from cfglint.adapters.limits import read_config_text
 from cfglint.adapters.detectron2.hydra_overrides import OVERRIDE_FILE, parse_for_detectron2
+from cfglint.adapters.detectron2 import zoo as zoo_module
 from cfglint.adapters.detectron2.lazy_interp import FileInterpreter
 from cfglint.adapters.detectron2.lazy_interpolation import resolve_interpolations
 from cfglint.adapters.detectron2.lazy_values import (ConfigDict, ConfigList, collect_locations, copy_value,
@@ -28,13 +29,15 @@ __all__ = ["resolve_lazy", "resolve_interpolations", "apply_overrides"]
 MAX_IMPORT_DEPTH = 50
 #: Where a command-line override (`--opts a.b=1`) is said to come from.
 OVERRIDE_LOCATION = Location("<override>")
+#: Which `get_config` a LazyConfig calls: detectron2's model zoo or detrex's configs.
+DETECTRON2_ZOO, DETREX_ZOO = "detectron2", "detrex"
 
 
 def resolve_lazy(path: str, overrides: Sequence[str] = (), configs_root: Optional[str] = None) -> ResolvedConfig:
     """`LazyConfig.load(path)` + `LazyConfig.apply_overrides(cfg, overrides)`, statically.
 
-    `configs_root` is the directory `model_zoo.get_config("common/...")` reads from; by default the
-    nearest directory above the calling file that holds the requested file.
+    `configs_root` is the directory detectron2's `model_zoo.get_config("common/...")` reads from;
+    by default an installed detectron2's model zoo, else cfglint's copy of it (:mod:`zoo`).
     """
     if not path.endswith(".py"):
         raise CfglintError("a LazyConfig must be a .py file", file=path)
@@ -110,41 +113,29 @@ class _Loader:
             raise CfglintError(f"cannot import {'.' * level}{module}: {target} does not exist", from_file, line)
         return os.path.normpath(target)
 
-    def get_config(self, config_path: str, at: Location, depth: int) -> ConfigDict:
-        """`model_zoo.get_config("common/x.py")`: the config objects of that file in the configs root."""
+    def get_config(self, config_path: str, at: Location, depth: int, zoo: str = DETECTRON2_ZOO) -> ConfigDict:
+        """`model_zoo.get_config("common/x.py")` (detectron2's model zoo) or detrex's `get_config`
+        (detrex's configs): the config objects of that file (see :mod:`zoo`)."""
         if not config_path.endswith(".py"):
             raise CfglintError(f"get_config({config_path!r}): only .py configs can be read from a LazyConfig",
                                at.file, at.line)
-        if os.path.isabs(config_path) or ".." in config_path.replace("\\", "/").split("/"):
-            # A model-zoo name is relative to detectron2's configs directory; escaping it would make
-            # the linted file pull in any file on the machine.
+        if not zoo_module.is_zoo_name(config_path):
+            # A model-zoo name is relative to the framework's configs directory; escaping it would
+            # make the linted file pull in any file on the machine.
             raise UnsafeContentError(f"get_config({config_path!r}) names a file outside the configs directory; "
                                      "cfglint refuses it", at.file, at.line)
-        target = _find_in_configs_root(config_path, self.configs_root, at.file)
-        if target is None:
-            raise CfglintError(f"get_config({config_path!r}): no configs directory above this file has "
-                               f"{config_path}; pass the configs root", at.file, at.line)
+        if zoo == DETREX_ZOO:
+            target = zoo_module.find_detrex_config(config_path, at.file)
+            if target is None:
+                raise CfglintError(f"get_config({config_path!r}): {config_path} not available in detrex configs "
+                                   "(detrex reads its own configs/: install detrex, or lint the config inside "
+                                   "a detrex checkout)", at.file, at.line)
+        else:
+            target = zoo_module.find_detectron2_config(config_path, self.configs_root)
+            if target is None:
+                raise CfglintError(f"get_config({config_path!r}): {config_path} not available in detectron2's "
+                                   "model zoo", at.file, at.line)
         return config_objects(self.load_file(target, at, depth))
-
-
-def _find_in_configs_root(config_path: str, configs_root: Optional[str], from_file: str) -> Optional[str]:
-    """The file `get_config` means: in `configs_root`, else in the nearest ancestor that has it.
-
-    detectron2 reads its installed `configs/`; a checkout has it as `<repo>/configs` next to
-    `projects/`, so each ancestor `d` is tried as `d/<path>` and `d/configs/<path>`.
-    """
-    if configs_root is not None:
-        candidate = os.path.join(configs_root, config_path)
-        return os.path.normpath(candidate) if os.path.isfile(candidate) else None
-    directory = os.path.dirname(os.path.abspath(from_file))
-    while True:
-        for candidate in (os.path.join(directory, config_path), os.path.join(directory, "configs", config_path)):
-            if os.path.isfile(candidate):
-                return candidate if os.path.isabs(from_file) else os.path.relpath(candidate)
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return None
-        directory = parent
 
 
 def apply_overrides(configs: ConfigDict, overrides: Sequence[str]) -> None:
