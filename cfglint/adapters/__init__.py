@@ -56,8 +56,11 @@ def _detect_yaml(text: str) -> Optional[str]:
     return None
 
 
-_D2_IMPORT = re.compile(r"^\s*(?:from\s+detectron2[\w.]*\s+import|import\s+detectron2|from\s+\.+common[\w.]*\s+import)",
-                        re.M)
+_D2_IMPORT = re.compile(r"^\s*(?:from\s+(?:detectron2|detrex)[\w.]*\s+import|import\s+(?:detectron2|detrex)|"
+                        r"from\s+\.+common[\w.]*\s+import)", re.M)
+#: A relative import at the top level, outside any block: a LazyConfig importing another config
+#: file (mmengine only imports configs inside `with read_base():`).
+_TOP_LEVEL_RELATIVE_IMPORT = re.compile(r"^from\s+\.", re.M)
 _MM_IMPORT = re.compile(r"^\s*from\s+(?:mmengine|mmdet|mmcv)[\w.]*\s+import", re.M)
 _MM_SIGNS = re.compile(r"^(?:with\s|(?:_base_|model|train_pipeline|test_pipeline|img_norm_cfg|data|train_cfg|"
                        r"test_cfg|default_scope|train_dataloader)\s*=)", re.M)
@@ -69,6 +72,8 @@ def _detect_python(text: str) -> Optional[str]:
     LazyConfig file assigns `model` too, so a detectron2 import wins unless mm* is imported."""
     has_d2 = _D2_IMPORT.search(text) is not None or "LazyCall" in text
     imports_mm = _MM_IMPORT.search(text) is not None
+    if not has_d2 and not imports_mm and "read_base" not in text:
+        has_d2 = _TOP_LEVEL_RELATIVE_IMPORT.search(text) is not None
     if has_d2 and not imports_mm:
         return DETECTRON2
     if imports_mm or _MM_SIGNS.search(text):
