@@ -18,8 +18,9 @@ from cfglint.adapters.detectron2.hydra_overrides import OVERRIDE_FILE, parse_for
 from cfglint.adapters.detectron2 import zoo as zoo_module
 from cfglint.adapters.detectron2.lazy_interp import FileInterpreter
 from cfglint.adapters.detectron2.lazy_interpolation import resolve_interpolations
-from cfglint.adapters.detectron2.lazy_values import (ConfigDict, ConfigList, collect_locations, copy_value,
-                                                     to_plain)
+from cfglint.adapters import known_names
+from cfglint.adapters.detectron2.lazy_values import (CallRecord, ConfigDict, ConfigList, Symbol, collect_locations,
+                                                     copy_value, to_plain)
 from cfglint.errors import CfglintError, UnsafeContentError
 from cfglint.model.location import Location
 from cfglint.model.resolved import DETECTRON2, KeyPath, ResolvedConfig
@@ -93,6 +94,7 @@ class _Loader:
             interp.run(tree)
         finally:
             self.loading.pop()
+        _check_symbols(interp)
         if path not in self.files:
             self.files.append(path)
             self.suppressions.update(suppressions.scan(path, text))
@@ -136,6 +138,44 @@ class _Loader:
                 raise CfglintError(f"get_config({config_path!r}): {config_path} not available in detectron2's "
                                    "model zoo", at.file, at.line)
         return config_objects(self.load_file(target, at, depth))
+
+
+def _check_symbols(interp: FileInterpreter) -> None:
+    """`nn.SyncBatchNorm2d` (or `from torch.nn import SyncBatchNorm2d`) fails in LazyConfig.load
+    with AttributeError / ImportError when the module has no such name; refuse it the same way
+    where cfglint knows the module's names (:mod:`cfglint.adapters.known_names`)."""
+    for name, value in interp.namespace.items():
+        found = _missing_symbol(value, interp.bound_at.get(name), 0)
+        if found is not None:
+            (module, attribute), where = found
+            raise CfglintError(f"{module} has no attribute {attribute!r} ({known_names.versions()}); "
+                               "LazyConfig.load fails here", where.file if where else interp.path,
+                               where.line if where else None)
+
+
+def _missing_symbol(value: Any, where: Optional[Location], depth: int) -> Any:
+    if depth > 200:
+        return None
+    if isinstance(value, Symbol):
+        missing = known_names.missing_attribute(value.dotted)
+        return (missing, where) if missing else None
+    children: List[Tuple[Any, Optional[Location]]] = []
+    if isinstance(value, ConfigDict):
+        children = [(v, value.where.get(k, where)) for k, v in value.items()]
+    elif isinstance(value, ConfigList):
+        children = [(v, value.where[i] if i < len(value.where) and value.where[i] else where)
+                    for i, v in enumerate(value)]
+    elif isinstance(value, (list, tuple)):
+        children = [(v, where) for v in value]
+    elif isinstance(value, dict):
+        children = [(v, where) for v in value.values()]
+    elif isinstance(value, CallRecord):
+        children = [(v, where) for v in list(value.args) + list(value.kwargs.values())]
+    for child, child_where in children:
+        found = _missing_symbol(child, child_where, depth + 1)
+        if found is not None:
+            return found
+    return None
 
 
 def apply_overrides(configs: ConfigDict, overrides: Sequence[str]) -> None:
