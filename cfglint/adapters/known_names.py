@@ -26,6 +26,10 @@ def versions() -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(_load()[1].items()))
 
 
+def names_of(module: str) -> FrozenSet[str]:
+    return _load()[0].get(module, frozenset())
+
+
 def missing_attribute(dotted: str) -> Optional[Tuple[str, str]]:
     """(module, attribute) when `dotted` names an attribute a known module does not have."""
     modules = _load()[0]
