@@ -184,6 +184,35 @@ TABLE = [
     ('train.dicts.0=[1]', ERROR),  # ConfigTypeError
     ('train.dicts.0={b: [1]}', {'train': {'amp': {'enabled': False}, 'max_iter': 5, 'lst': [1, 2], 'dicts': [{'a': 1, 'b': [1]}], 'none_val': None, 'output_dir': 'out'}}),
     ('train.dicts={a: 1}', ERROR),  # ConfigTypeError
+    ('x=sort(list=3)', ERROR),  # OverrideParseException
+    ('x=sort(null)', ERROR),  # OverrideParseException
+    ('x=shuffle(null)', ERROR),  # OverrideParseException
+    ("x=sort(['a'])", {'x': ['a']}),
+    ("x=sort([1,'a'])", ERROR),  # OverrideParseException
+    ('x=sort(list=[1], reverse=1)', ERROR),  # OverrideParseException
+    ('x=shuffle(list=[5])', {'x': [5]}),
+    ('x=shuffle(list=3)', ERROR),  # OverrideParseException
+    ('x=sort(sweep=[1])', ERROR),  # OverrideParseException
+    ('x=sort([true, 0])', {'x': [0, True]}),
+    ('x=shuffle([])', {'x': []}),
+    ('x=sort()', ERROR),  # OverrideParseException
+    ('x=str(1.0)', {'x': '1.0'}),
+    ("x=float('1_0.5')", {'x': 10.5}),
+    ("x=int(' 7')", {'x': 7}),
+    ("x=bool(value='TRUE')", {'x': True}),
+    ('x=glob(a, b)', {'x': {'include': ['a'], 'exclude': ['b']}}),
+    ('x=glob(include=a)', {'x': {'include': ['a'], 'exclude': []}}),
+    ('x=glob(exclude=a)', ERROR),  # OverrideParseException
+    ('x=[1,2]@x', ERROR),  # OverrideParseException
+    ('x=1e5_0', {'x': 1e+50}),
+    ('x=0_1', {'x': '0_1'}),
+    ('x=a b(1)', ERROR),  # OverrideParseException
+    ('x=f(a=1,b)', ERROR),  # OverrideParseException
+    ('x={a:1,a:2}', {'x': {'a': 2}}),
+    ("x='a\\'b'", {'x': "a'b"}),
+    ("x='\\\\'", {'x': '\\'}),
+    ("x='it'", {'x': 'it'}),
+    ('x="\'"', {'x': "'"}),
 ]
 
 

@@ -130,6 +130,9 @@ def test_shipped_zoo_has_its_license_and_the_lazy_and_yaml_configs():
     assert (root / "COCO-Detection" / "faster_rcnn_R_50_FPN_3x.yaml").is_file()
     assert zoo.find_detectron2_config("COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml", str(root)) is not None
     assert zoo.zoo_roots()[0] == str(root)
+    assert zoo.get_config_file("Base-RCNN-FPN.yaml", str(root)) == str(root / "Base-RCNN-FPN.yaml")
+    with pytest.raises(CfglintError, match="not available"):
+        zoo.get_config_file("COCO-Detection/nope.yaml", str(root))
 
 
 def test_the_wheel_ships_the_zoo(tmp_path):

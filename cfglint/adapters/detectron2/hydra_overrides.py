@@ -252,15 +252,42 @@ _VALUE_RULES: List[Tuple[str, Callable[[str, int], int]]] = [
 ]
 
 
+_NUMBER_START = _DIGITS | set("+-.")
+_FIRST_CHARS: Dict[str, frozenset] = {
+    POPEN: _WS | {"("}, COMMA: _WS | {","}, PCLOSE: _WS | {")"}, BRACKET_OPEN: frozenset("["),
+    BRACKET_CLOSE: _WS | {"]"}, BRACE_OPEN: frozenset("{"), BRACE_CLOSE: _WS | {"}"}, COLON: _WS | {":"},
+    EQUAL: _WS | {"="}, FLOAT: _NUMBER_START | set("iInN"), INT: _DIGITS | set("+-"), BOOL: frozenset("tTfF"),
+    NULL: frozenset("nN"), UNQUOTED_CHAR: _UNQUOTED_CHARS, ID: _ID_START, ESC: frozenset("\\"), WS: _WS,
+    QUOTED_VALUE: frozenset("'\""), INTERPOLATION: frozenset("$"), TILDE: frozenset("~"), PLUS: frozenset("+"),
+    AT: frozenset("@"), SLASH: frozenset("/"), KEY_SPECIAL: _SPECIAL_START, DOT_PATH: _SPECIAL_START | _DIGITS,
+}
+
+
+def _by_first_char(rules: List[Tuple[str, Callable[[str, int], int]]]) -> Dict[str, List[Tuple[str, Callable]]]:
+    """For each character, the rules (in grammar order) whose tokens can start with it."""
+    table: Dict[str, List[Tuple[str, Callable]]] = {}
+    for token_type, match in rules:
+        firsts = _FIRST_CHARS[token_type] if not (rules is _KEY_RULES and token_type == COLON) else frozenset(":")
+        if rules is _KEY_RULES and token_type == EQUAL:
+            firsts = frozenset("=")
+        for char in firsts:
+            table.setdefault(char, []).append((token_type, match))
+    return table
+
+
+_KEY_TABLE = _by_first_char(_KEY_RULES)
+_VALUE_TABLE = _by_first_char(_VALUE_RULES)
+
+
 def tokenize(text: str, position: int = 1) -> List[_Token]:
     """The token stream hydra's OverrideLexer produces (key mode until the first `=`)."""
     tokens: List[_Token] = []
-    rules = _KEY_RULES
+    rules = _KEY_TABLE
     last_close = text.rfind("}")   # an interpolation needs a `}` after it: keeps lexing linear
     i = 0
     while i < len(text):
         best_end, best_type = -1, ""
-        for token_type, match in rules:
+        for token_type, match in rules.get(text[i], ()):
             if token_type == INTERPOLATION and last_close < i + 3:
                 continue
             end = match(text, i)
@@ -270,8 +297,8 @@ def tokenize(text: str, position: int = 1) -> List[_Token]:
             raise OverrideSyntaxError(f"override {text!r}: unexpected character {text[i]!r} at column {i + 1} "
                                       "(hydra's override grammar)", OVERRIDE_FILE, position)
         tokens.append(_Token(best_type, text[i:best_end], i))
-        if rules is _KEY_RULES and best_type == EQUAL:
-            rules = _VALUE_RULES
+        if rules is _KEY_TABLE and best_type == EQUAL:
+            rules = _VALUE_TABLE
         i = best_end
     tokens.append(_Token(EOF, "", len(text)))
     return tokens
@@ -555,6 +582,17 @@ def _to_bool(value: Any) -> bool:
     return bool(value)
 
 
+def _check_element_args(args: List[Any], kwargs: Dict[str, Any]) -> None:
+    """Functions.eval's type checks of sort/shuffle: `*args` are ElementType or sweeps (not null),
+    `list=` a list (or null), `sweep=` a sweep (or null)."""
+    if any(a is None or isinstance(a, _Glob) for a in args):
+        raise TypeError("mismatch type argument args")
+    if kwargs.get("list") is not None and not isinstance(kwargs["list"], list):
+        raise TypeError("mismatch type argument list")
+    if kwargs.get("sweep") is not None and not isinstance(kwargs["sweep"], _Sweep):
+        raise TypeError("mismatch type argument sweep")
+
+
 def _sort(args: List[Any], kwargs: Dict[str, Any]) -> Any:
     extra = set(kwargs) - {"sweep", "list", "reverse"}
     if extra:
@@ -562,6 +600,7 @@ def _sort(args: List[Any], kwargs: Dict[str, Any]) -> Any:
     reverse = kwargs.get("reverse", False)
     if type(reverse) is not bool:
         raise TypeError("mismatch type argument reverse")
+    _check_element_args(args, kwargs)
     if kwargs.get("list") is not None:
         return _sort([kwargs["list"]], {"reverse": reverse})
     if kwargs.get("sweep") is not None or any(isinstance(a, _Sweep) for a in args):
@@ -569,7 +608,7 @@ def _sort(args: List[Any], kwargs: Dict[str, Any]) -> Any:
     if len(args) == 1:
         arg = args[0]
         if isinstance(arg, list):
-            if any(isinstance(v, _Quoted) for v in arg):
+            if len(arg) > 1 and any(isinstance(v, _Quoted) for v in arg):
                 raise TypeError("'<' not supported between instances of 'QuotedString'")
             return sorted(arg, reverse=reverse)
         if isinstance(arg, _Glob):
@@ -586,6 +625,7 @@ def _shuffle(args: List[Any], kwargs: Dict[str, Any]) -> Any:
     extra = set(kwargs) - {"sweep", "list"}
     if extra:
         raise TypeError(f"got an unexpected keyword argument {sorted(extra)[0]!r}")
+    _check_element_args(args, kwargs)
     if kwargs.get("list") is not None:
         return _shuffle([kwargs["list"]], {})
     if kwargs.get("sweep") is not None:

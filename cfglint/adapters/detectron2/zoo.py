@@ -73,6 +73,16 @@ def find_detectron2_config(config_path: str, configs_root: Optional[str] = None)
     return os.path.normpath(candidate) if os.path.isfile(candidate) else None
 
 
+def get_config_file(config_path: str, configs_root: Optional[str] = None) -> str:
+    """detectron2's `model_zoo.get_config_file(config_path)`: the path, or a CfglintError where
+    detectron2 raises RuntimeError ("... not available in Model Zoo!")."""
+    from cfglint.errors import CfglintError
+    found = find_detectron2_config(config_path, configs_root)
+    if found is None:
+        raise CfglintError(f"{config_path} not available in detectron2's model zoo")
+    return found
+
+
 def find_detrex_config(config_path: str, from_file: str) -> Optional[str]:
     """`detrex.config.get_config(config_path)` called from `from_file`: the file, or None."""
     if not is_zoo_name(config_path):
