@@ -330,3 +330,19 @@ def test_long_hostile_overrides_are_linear(text):
     except CfglintError:
         pass
     assert time.perf_counter() - start < 2.0
+
+
+def test_cli_applies_hydra_values_and_reports_hydra_errors(cli):
+    import json
+    from tests.conftest import FIXTURES
+    config = str(FIXTURES / "detectron2" / "lazy" / "COCO-InstanceSegmentation" / "mask_rcnn_R_50_FPN_1x.py")
+    result = cli("show", "--raw", "--format", "json", config, "--opts", "train.amp.enabled=true",
+                 "train.output_dir=null", "+train.seed=1", "model.pixel_std=[1,1,1]")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    train = data.get("config", data)["train"]
+    assert (train["amp"]["enabled"], train["output_dir"], train["seed"]) == (True, None, 1)
+    for bad in ("x = 1", "x=1,2", "(2)", "~train.seed"):
+        result = cli("show", "--raw", config, "--opts", bad)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, bad
+        assert "<override>:1:" in result.stderr + result.stdout

@@ -156,3 +156,14 @@ def test_deep_and_long_values_stay_bounded():
         apply_cfg_options(to_config({}), ["a=" + "[" * 5000 + "]" * 5000])
     apply_cfg_options(to_config({}), ["a=" + ",".join(["1"] * 20000)])
     assert time.perf_counter() - start < 5.0
+
+
+def test_cli_reports_option_errors_without_a_traceback(cli):
+    from tests.conftest import FIXTURES
+    config = str(FIXTURES / "mmdet" / "constructs" / "base_model.py")
+    result = cli("show", "--raw", config, "--opts", "a=1", "a.b=2")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "<cfg-options>:2:" in result.stderr + result.stdout
+    result = cli("show", "--raw", "--format", "json", config, "--opts", "work_dir=run(1")
+    assert result.returncode == 0, result.stderr
+    assert '"work_dir": "run(1"' in result.stdout

@@ -112,9 +112,10 @@ def apply_cfg_options(cfg: CfgDict, options: Sequence[str]) -> CfgDict:
             node = node[part]
             if not isinstance(node, dict):
                 prefix = ".".join(parts[:i + 1])
-                raise CfglintError(f"option {full_key!r}: an earlier option set {prefix} to a "
-                                   f"{type(node).__name__}, so it has no key {parts[i + 1]!r} "
-                                   "(mmengine fails here too)", file=OPTIONS_FILE, line=position)
+                raise CfglintError(f"option {full_key!r}: an earlier option set {prefix} to {node!r:.60}, "
+                                   f"which has no key {parts[i + 1]!r} (mmengine fails here too: "
+                                   "merge_from_dict cannot nest a key under a value)",
+                                   file=OPTIONS_FILE, line=position)
         node.put(parts[-1], value, loc)
     _check_targets(tree, cfg, ())
     return merge_a_into_b(tree, cfg, allow_list_keys=True)
