@@ -10,6 +10,7 @@ result must equal the live one, so the table cannot drift from the framework.
 from __future__ import annotations
 
 import math
+from typing import Optional   # noqa: F401 - resolved by OmegaConf in the ShapeSpec dataclass below
 
 import pytest
 
@@ -346,3 +347,94 @@ def test_cli_applies_hydra_values_and_reports_hydra_errors(cli):
         result = cli("show", "--raw", config, "--opts", bad)
         assert result.returncode == 2 and "Traceback" not in result.stderr, bad
         assert "<override>:1:" in result.stderr + result.stdout
+
+
+# ---- overriding a field of a load-time ShapeSpec (OmegaConf makes a structured node of it) -------
+SHAPE_CONFIG = """\
+from detectron2.layers import ShapeSpec
+m = dict(shape=ShapeSpec(channels=3), shapes=[ShapeSpec(1)])
+"""
+_S = {"channels": None, "height": None, "width": None, "stride": None}
+SHAPE_TABLE = [
+    ("m.shape.channels=5", {**_S, "channels": 5}),
+    ("m.shape.channels=null", dict(_S)),
+    ("m.shape.channels='7'", {**_S, "channels": 7}),
+    ("m.shape.channels=' 8'", {**_S, "channels": 8}),
+    ("m.shape.channels=-3", {**_S, "channels": -3}),
+    ("m.shape={channels: 9}", {**_S, "channels": 9}),
+    ("m.shape={height: 2}", {**_S, "channels": 3, "height": 2}),
+    ("m.shape=5", 5),
+    ("m.shape.channels=abc", ERROR),
+    ("m.shape.channels=1.5", ERROR),
+    ("m.shape.channels=2.0", ERROR),
+    ("m.shape.channels=true", ERROR),
+    ("m.shape.channels=[1]", ERROR),
+    ("m.shape.channels={a: 1}", ERROR),
+    ("m.shape.foo=1", ERROR),
+    ("m.shape={foo: 9}", ERROR),
+    ("m.shape=[1]", ERROR),
+    ("m.shape.channels.x=1", ERROR),
+]
+
+
+def _shape_plain(value):
+    if isinstance(value, dict) and value.get("_call_", "").endswith("ShapeSpec"):
+        named = dict(zip(_S, value.get("_args_", [])))
+        return {f: value.get(f, named.get(f)) for f in _S}
+    return value
+
+
+def cfglint_shape_result(tmp_path, override):
+    path = tmp_path / "shape_cfg.py"
+    path.write_text(SHAPE_CONFIG)
+    try:
+        data = lazy.resolve_lazy(str(path), overrides=[override]).data
+    except CfglintError:
+        return ERROR
+    assert _shape_plain(data["m"]["shapes"][0]) == {**_S, "channels": 1}
+    return _shape_plain(data["m"]["shape"])
+
+
+def detectron2_shape_result(override):
+    OmegaConf = pytest.importorskip("omegaconf").OmegaConf
+    OverridesParser = pytest.importorskip("hydra.core.override_parser.overrides_parser").OverridesParser
+    from dataclasses import dataclass
+
+    @dataclass
+    class ShapeSpec:   # detectron2/layers/shape_spec.py
+        channels: Optional[int] = None
+        height: Optional[int] = None
+        width: Optional[int] = None
+        stride: Optional[int] = None
+
+    cfg = OmegaConf.create({"m": {"shape": ShapeSpec(channels=3), "shapes": [ShapeSpec(1)]}})
+    try:
+        for o in OverridesParser.create().parse_overrides([override]):
+            parts = o.key_or_group.split(".")
+            for idx in range(1, len(parts)):
+                v = OmegaConf.select(cfg, ".".join(parts[:idx]), default=None)
+                if v is None:
+                    break
+                if not OmegaConf.is_config(v):
+                    raise KeyError(o.key_or_group)
+            OmegaConf.update(cfg, o.key_or_group, o.value(), merge=True)
+    except Exception:   # noqa: BLE001
+        return ERROR
+    return OmegaConf.to_container(cfg)["m"]["shape"]
+
+
+@pytest.mark.parametrize("override, expected", SHAPE_TABLE, ids=[o for o, _ in SHAPE_TABLE])
+def test_shape_spec_field_overrides(tmp_path, override, expected):
+    assert same(cfglint_shape_result(tmp_path, override), expected)
+
+
+@pytest.mark.parametrize("override, expected", SHAPE_TABLE, ids=[o for o, _ in SHAPE_TABLE])
+def test_shape_spec_recorded_results_are_omegaconfs_live(override, expected):
+    assert same(detectron2_shape_result(override), expected)
+
+
+def test_positional_shape_spec_fields_are_named_when_overridden(tmp_path):
+    path = tmp_path / "shape_cfg.py"
+    path.write_text(SHAPE_CONFIG)
+    data = lazy.resolve_lazy(str(path), overrides=["m.shapes.0.stride=4"]).data
+    assert _shape_plain(data["m"]["shapes"][0]) == {**_S, "channels": 1, "stride": 4}

@@ -204,7 +204,7 @@ def _update(configs: ConfigDict, key: str, value: Any, position: int = 1) -> Non
                 node.put(part, child, OVERRIDE_LOCATION)
         else:
             child = None
-        if not isinstance(child, (ConfigDict, ConfigList)):
+        if not isinstance(child, (ConfigDict, ConfigList)) and not _is_shape_spec(child):
             prefix = ".".join(parts[:i + 1])
             raise CfglintError(f"cannot override {key}: {prefix} is not a config but "
                                f"{type(child).__name__ if child is not None else 'missing'}",
@@ -216,7 +216,10 @@ def _update(configs: ConfigDict, key: str, value: Any, position: int = 1) -> Non
             raise CfglintError(f"cannot override {key}: {last!r} is not an index of the list",
                                OVERRIDE_FILE, position)
         index = int(last)
-        if isinstance(node[index], ConfigDict) and isinstance(value, ConfigDict):
+        if _is_shape_spec(node[index]) and isinstance(value, ConfigDict):
+            for k, v in value.items():
+                _set_shape_field(node[index], k, v, key, position)
+        elif isinstance(node[index], ConfigDict) and isinstance(value, ConfigDict):
             for k, v in value.items():
                 _merge(node[index], k, v, position)
         elif _merge_conflict(node[index], value):
@@ -225,8 +228,41 @@ def _update(configs: ConfigDict, key: str, value: Any, position: int = 1) -> Non
         else:
             node[index] = value
             node.where[index] = OVERRIDE_LOCATION
+    elif _is_shape_spec(node):
+        _set_shape_field(node, last, value, key, position)
     else:
         _merge(node, last, value, position)
+
+
+#: A load-time `ShapeSpec(...)` becomes the structured node OmegaConf makes of the dataclass
+#: (detectron2/layers/shape_spec.py): these fields only, each Optional[int].
+SHAPE_SPEC_TARGETS = ("detectron2.layers.ShapeSpec", "detectron2.layers.shape_spec.ShapeSpec")
+SHAPE_SPEC_FIELDS = ("channels", "height", "width", "stride")
+
+
+def _is_shape_spec(value: Any) -> bool:
+    return isinstance(value, CallRecord) and value.target in SHAPE_SPEC_TARGETS and len(value.args) <= 4
+
+
+def _set_shape_field(record: CallRecord, field: Any, value: Any, key: str, position: int) -> None:
+    """OmegaConf's structured ShapeSpec node: no new fields, and an IntegerNode's conversion
+    (int, a string of an int, or null; not a bool, a float or a container)."""
+    if field not in SHAPE_SPEC_FIELDS:
+        raise CfglintError(f"cannot override {key}: ShapeSpec has no field {field!r} "
+                           f"(its fields: {', '.join(SHAPE_SPEC_FIELDS)})", OVERRIDE_FILE, position)
+    converted: Any = value
+    if isinstance(value, str):
+        try:
+            converted = int(value)
+        except ValueError:
+            converted = None
+    if value is not None and (isinstance(value, bool) or not isinstance(converted, int)):
+        raise CfglintError(f"cannot override {key}: ShapeSpec.{field} is an integer field and {value!r} "
+                           "cannot be converted to one", OVERRIDE_FILE, position)
+    for index, arg in enumerate(record.args):          # positional ShapeSpec(256, ...): name them
+        record.kwargs.setdefault(SHAPE_SPEC_FIELDS[index], arg)
+    record.args = []
+    record.kwargs[field] = converted
 
 
 def _merge(node: ConfigDict, key: str, value: Any, position: int = 1) -> None:
@@ -236,6 +272,9 @@ def _merge(node: ConfigDict, key: str, value: Any, position: int = 1) -> None:
     if isinstance(old, ConfigDict) and isinstance(value, ConfigDict):
         for k, v in value.items():
             _merge(old, k, v, position)
+    elif _is_shape_spec(old) and isinstance(value, ConfigDict):
+        for k, v in value.items():
+            _set_shape_field(old, k, v, key, position)
     elif _merge_conflict(old, value):
         raise CfglintError(f"cannot override {key}: cannot merge a {_container_kind(value)} into a "
                            f"{_container_kind(old)}", OVERRIDE_FILE, position)
@@ -244,12 +283,12 @@ def _merge(node: ConfigDict, key: str, value: Any, position: int = 1) -> None:
 
 
 def _container_kind(value: Any) -> str:
-    return "dict" if isinstance(value, ConfigDict) else "list"
+    return "dict" if isinstance(value, ConfigDict) or _is_shape_spec(value) else "list"
 
 
 def _merge_conflict(old: Any, value: Any) -> bool:
     lists = (ConfigList, list, tuple)
-    return ((isinstance(old, ConfigDict) and isinstance(value, lists))
+    return (((isinstance(old, ConfigDict) or _is_shape_spec(old)) and isinstance(value, lists))
             or (isinstance(old, lists) and isinstance(value, ConfigDict)))
 
 
