@@ -214,6 +214,22 @@ TABLE = [
     ("x='\\\\'", {'x': '\\'}),
     ("x='it'", {'x': 'it'}),
     ('x="\'"', {'x': "'"}),
+    ("x='a=b'", {'x': 'a=b'}),
+    ('x=a\\=b', {'x': 'a=b'}),
+    ('x=[a=b]', ERROR),  # OverrideParseException
+    ('x=f(a=b)', ERROR),  # OverrideParseException
+    ('x=str(a=b)', ERROR),  # OverrideParseException
+    ('x=int(value=1,value=2)', {'x': 2}),
+    ('x=${a}${b}', {'x': '${a}${b}'}),
+    ('x=ab${c}', {'x': 'ab${c}'}),
+    ('x={${a}: 1}', ERROR),  # OverrideParseException
+    ('x=é', ERROR),  # OverrideParseException
+    ('é=1', ERROR),  # OverrideParseException
+    ('x=a\tb', {'x': 'a\tb'}),
+    ('x=[1 2]', {'x': ['1 2']}),
+    ('x={a:1 b:2}', {'x': {'a': '1 b:2'}}),
+    ('x=1,', ERROR),  # OverrideParseException
+    ('x=,1', ERROR),  # OverrideParseException
 ]
 
 
