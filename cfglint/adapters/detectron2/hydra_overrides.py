@@ -736,11 +736,95 @@ def parse_for_detectron2(text: str, position: int = 1) -> Tuple[str, Any]:
     if sweep:
         raise CfglintError(f"override {text!r}: the value is {sweep}, not a value; detectron2 cannot "
                            "apply a sweep", OVERRIDE_FILE, position)
+    bad_string = _bad_string(override.value)
+    if bad_string:
+        raise CfglintError(f"override {text!r}: the value {bad_string}", OVERRIDE_FILE, position)
     bad_key = _bad_dict_key(override.value)
     if bad_key is not None:
         raise CfglintError(f"override {text!r}: {bad_key} cannot be a config key (OmegaConf refuses it)",
                            OVERRIDE_FILE, position)
     return override.key, override.value
+
+
+_KEY_EXCLUDED = frozenset("\\{}()[]:. \t'\"$")
+_ARG_EXCLUDED = frozenset("\\{}()[]'\"$")
+
+
+def _interpolation_problem(text: str) -> Optional[str]:
+    """OmegaConf parses every string value containing `${` with its interpolation grammar when the
+    value is stored (GrammarParseError otherwise). Accept the forms whose grammar we check exactly:
+    `${[.]*key(.key|[key])*}` and `${resolver.name:plain,args}` (spaces allowed inside the braces);
+    anything else (escapes, nesting, quoted resolver arguments) is reported, never guessed."""
+    if "${" not in text:
+        return None
+    i = text.find("${")
+    while i >= 0:
+        run = 0
+        while i - run > 0 and text[i - run - 1] == "\\":
+            run += 1
+        if run % 2:                 # `\${`: an escaped (literal) `${`; `\\${` is a backslash + interpolation
+            i = text.find("${", i + 2)
+            continue
+        j = i + 2
+        while j < len(text) and text[j] in _WS:
+            j += 1
+        k = j
+        while k < len(text) and text[k] == ".":
+            k += 1
+        start = k
+        while k < len(text) and (text[k] not in _KEY_EXCLUDED or text[k] in ".[]"):
+            k += 1
+        body = text[start:k]
+        if k < len(text) and text[k] == ":" and k > j and "[" not in body and ".." not in body \
+                and not body.startswith(".") and not body.endswith("."):
+            k += 1                                           # ${resolver:args}
+            while k < len(text) and text[k] not in _ARG_EXCLUDED:
+                k += 1
+        elif not body or not _plain_key_path(body):
+            return f"has an interpolation OmegaConf may not parse ({text[i:k + 1]!r})"
+        while k < len(text) and text[k] in _WS:
+            k += 1
+        if k >= len(text):
+            return f"has an unterminated interpolation ({text[i:]!r}); OmegaConf cannot parse it"
+        if text[k] != "}":
+            return f"has an interpolation OmegaConf may not parse ({text[i:k + 1]!r}); cfglint does not guess"
+        i = text.find("${", k + 1)
+    return None
+
+
+def _plain_key_path(body: str) -> bool:
+    """key(.key|[key])* with non-empty keys."""
+    i = 0
+    expect_key = True
+    while i < len(body):
+        if expect_key:
+            j = i
+            while j < len(body) and body[j] not in ".[]":
+                j += 1
+            if j == i:
+                return False
+            i, expect_key = j, False
+        elif body[i] == ".":
+            i, expect_key = i + 1, True
+        elif body[i] == "[":
+            close = body.find("]", i + 1)
+            if close <= i + 1 or any(c in body[i + 1:close] for c in ".["):
+                return False
+            i = close + 1
+        else:
+            return False
+    return not expect_key
+
+
+def _bad_string(value: Any) -> Optional[str]:
+    if isinstance(value, str):
+        return _interpolation_problem(value)
+    children = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else []
+    for child in children:
+        found = _bad_string(child)
+        if found:
+            return found
+    return None
 
 
 def _bad_dict_key(value: Any) -> Optional[str]:
