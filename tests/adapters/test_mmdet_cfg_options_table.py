@@ -59,6 +59,9 @@ TABLE = [
     (["pipeline.1.scale=(640,640)"], {"pipeline": [{"type": "LoadImageFromFile"}, {"type": "Resize",
                                                                                     "scale": (640, 640)}]}),
     (["pipeline.5.scale=1"], ERROR),
+    (["pipeline.0=x"], ERROR),                  # mmengine: 'str' object has no attribute 'items'
+    (["pipeline.0.type=Load", "pipeline.1.scale=(1,2)"], {"pipeline": [{"type": "Load"}, {"type": "Resize",
+                                                                                        "scale": (1, 2)}]}),
     (["pipeline.type=x"], ERROR),
     (["sizes.0=5"], ERROR),
     (["model.backbone.out_indices=[3]"], {"model": {"type": "FasterRCNN", "backbone": {
@@ -167,3 +170,21 @@ def test_cli_reports_option_errors_without_a_traceback(cli):
     result = cli("show", "--raw", "--format", "json", config, "--opts", "work_dir=run(1")
     assert result.returncode == 0, result.stderr
     assert '"work_dir": "run(1"' in result.stdout
+
+
+def test_random_options_match_mmengine_live():
+    """Differential fuzzing: random option lists, cfglint vs mmengine's DictAction + merge_from_dict."""
+    pytest.importorskip("mmengine")
+    import random
+    rng = random.Random(12)
+    keys = ["a", "a.b", "pipeline.0", "pipeline.1.scale", "pipeline.x", "model.backbone", "model.backbone.depth",
+            "sizes.0", "new.k", "work_dir", "", "model.backbone.out_indices.1"]
+    pieces = ["1", "2.5", "x", "(", ")", "[", "]", ",", "'", '"', " ", "None", "true", "=", "-", "1e3", "inf", "a b",
+              "dict", "_delete_"]
+    mismatches = []
+    for _ in range(400):
+        options = [rng.choice(keys) + "=" + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+                   for _ in range(rng.randint(1, 3))]
+        if not same(cfglint_result(options), mmengine_result(options)):
+            mismatches.append(options)
+    assert mismatches == []

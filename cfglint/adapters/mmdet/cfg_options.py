@@ -136,6 +136,12 @@ def _check_targets(a: Any, b: Any, path: Tuple[str, ...]) -> None:
                                file=loc.file if loc else OPTIONS_FILE, line=loc.line if loc else None)
         if isinstance(b, list):
             idx = int(k)
+            if idx < len(b) and not isinstance(v, dict):
+                loc = a.locs.get(k) if isinstance(a, CfgDict) else None
+                raise CfglintError(f"option {'.'.join(path + (k,))!r}: a list element can only be changed key by "
+                                   f"key ({'.'.join(path + (k, 'key'))}=...); mmengine's merge_from_dict fails on "
+                                   "a whole value here", file=loc.file if loc else OPTIONS_FILE,
+                                   line=loc.line if loc else None)
             if idx < len(b):
                 _check_targets(v, b[idx], path + (k,))
         elif isinstance(b, dict) and isinstance(v, dict) and k in b and not v.get("_delete_", False):
