@@ -28,11 +28,13 @@ CASES = {
     "d2/Base-Masks.yaml": [],            # partial config: MASK_ON is the children's to set
     "d2/unknown_key.yaml": ["L301", "L601"],
     "d2/suppressed.yaml": [],
+    "d2/lazy_target_missing.py": ["L603"],
     "mmdet/caffe_weights_rgb.py": ["L102", "L202"],
     "mmdet/caffe_weights_clean.py": [],
     "mmdet/unknown_argument.py": ["L602"],
     "mmdet/known_arguments.py": [],
     "mmdet/mmdet2_style.py": [],          # 2.x arguments (pretrained=) are not judged
+    "mmdet/type_missing.py": ["L603"],
 }
 
 

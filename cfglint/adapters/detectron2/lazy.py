@@ -14,10 +14,13 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from cfglint.adapters import suppressions
 from cfglint.adapters.limits import read_config_text
+from cfglint.adapters.detectron2.hydra_overrides import OVERRIDE_FILE, parse_for_detectron2
+from cfglint.adapters.detectron2 import zoo as zoo_module
 from cfglint.adapters.detectron2.lazy_interp import FileInterpreter
 from cfglint.adapters.detectron2.lazy_interpolation import resolve_interpolations
-from cfglint.adapters.detectron2.lazy_values import (ConfigDict, ConfigList, collect_locations, copy_value,
-                                                     to_plain)
+from cfglint.adapters import known_names
+from cfglint.adapters.detectron2.lazy_values import (CallRecord, ConfigDict, ConfigList, Symbol, collect_locations,
+                                                     copy_value, to_plain)
 from cfglint.errors import CfglintError, UnsafeContentError
 from cfglint.model.location import Location
 from cfglint.model.resolved import DETECTRON2, KeyPath, ResolvedConfig
@@ -27,13 +30,15 @@ __all__ = ["resolve_lazy", "resolve_interpolations", "apply_overrides"]
 MAX_IMPORT_DEPTH = 50
 #: Where a command-line override (`--opts a.b=1`) is said to come from.
 OVERRIDE_LOCATION = Location("<override>")
+#: Which `get_config` a LazyConfig calls: detectron2's model zoo or detrex's configs.
+DETECTRON2_ZOO, DETREX_ZOO = "detectron2", "detrex"
 
 
 def resolve_lazy(path: str, overrides: Sequence[str] = (), configs_root: Optional[str] = None) -> ResolvedConfig:
     """`LazyConfig.load(path)` + `LazyConfig.apply_overrides(cfg, overrides)`, statically.
 
-    `configs_root` is the directory `model_zoo.get_config("common/...")` reads from; by default the
-    nearest directory above the calling file that holds the requested file.
+    `configs_root` is the directory detectron2's `model_zoo.get_config("common/...")` reads from;
+    by default an installed detectron2's model zoo, else cfglint's copy of it (:mod:`zoo`).
     """
     if not path.endswith(".py"):
         raise CfglintError("a LazyConfig must be a .py file", file=path)
@@ -89,6 +94,7 @@ class _Loader:
             interp.run(tree)
         finally:
             self.loading.pop()
+        _check_symbols(interp)
         if path not in self.files:
             self.files.append(path)
             self.suppressions.update(suppressions.scan(path, text))
@@ -109,62 +115,83 @@ class _Loader:
             raise CfglintError(f"cannot import {'.' * level}{module}: {target} does not exist", from_file, line)
         return os.path.normpath(target)
 
-    def get_config(self, config_path: str, at: Location, depth: int) -> ConfigDict:
-        """`model_zoo.get_config("common/x.py")`: the config objects of that file in the configs root."""
+    def get_config(self, config_path: str, at: Location, depth: int, zoo: str = DETECTRON2_ZOO) -> ConfigDict:
+        """`model_zoo.get_config("common/x.py")` (detectron2's model zoo) or detrex's `get_config`
+        (detrex's configs): the config objects of that file (see :mod:`zoo`)."""
         if not config_path.endswith(".py"):
             raise CfglintError(f"get_config({config_path!r}): only .py configs can be read from a LazyConfig",
                                at.file, at.line)
-        if os.path.isabs(config_path) or ".." in config_path.replace("\\", "/").split("/"):
-            # A model-zoo name is relative to detectron2's configs directory; escaping it would make
-            # the linted file pull in any file on the machine.
+        if not zoo_module.is_zoo_name(config_path):
+            # A model-zoo name is relative to the framework's configs directory; escaping it would
+            # make the linted file pull in any file on the machine.
             raise UnsafeContentError(f"get_config({config_path!r}) names a file outside the configs directory; "
                                      "cfglint refuses it", at.file, at.line)
-        target = _find_in_configs_root(config_path, self.configs_root, at.file)
-        if target is None:
-            raise CfglintError(f"get_config({config_path!r}): no configs directory above this file has "
-                               f"{config_path}; pass the configs root", at.file, at.line)
+        if zoo == DETREX_ZOO:
+            target = zoo_module.find_detrex_config(config_path, at.file)
+            if target is None:
+                raise CfglintError(f"get_config({config_path!r}): {config_path} not available in detrex configs "
+                                   "(detrex reads its own configs/: install detrex, or lint the config inside "
+                                   "a detrex checkout)", at.file, at.line)
+        else:
+            target = zoo_module.find_detectron2_config(config_path, self.configs_root)
+            if target is None:
+                raise CfglintError(f"get_config({config_path!r}): {config_path} not available in detectron2's "
+                                   "model zoo", at.file, at.line)
         return config_objects(self.load_file(target, at, depth))
 
 
-def _find_in_configs_root(config_path: str, configs_root: Optional[str], from_file: str) -> Optional[str]:
-    """The file `get_config` means: in `configs_root`, else in the nearest ancestor that has it.
+def _check_symbols(interp: FileInterpreter) -> None:
+    """`nn.SyncBatchNorm2d` (or `from torch.nn import SyncBatchNorm2d`) fails in LazyConfig.load
+    with AttributeError / ImportError when the module has no such name; refuse it the same way
+    where cfglint knows the module's names (:mod:`cfglint.adapters.known_names`)."""
+    for name, value in interp.namespace.items():
+        found = _missing_symbol(value, interp.bound_at.get(name), 0)
+        if found is not None:
+            (module, attribute), where = found
+            raise CfglintError(f"{module} has no attribute {attribute!r} ({known_names.versions()}); "
+                               "LazyConfig.load fails here", where.file if where else interp.path,
+                               where.line if where else None)
 
-    detectron2 reads its installed `configs/`; a checkout has it as `<repo>/configs` next to
-    `projects/`, so each ancestor `d` is tried as `d/<path>` and `d/configs/<path>`.
-    """
-    if configs_root is not None:
-        candidate = os.path.join(configs_root, config_path)
-        return os.path.normpath(candidate) if os.path.isfile(candidate) else None
-    directory = os.path.dirname(os.path.abspath(from_file))
-    while True:
-        for candidate in (os.path.join(directory, config_path), os.path.join(directory, "configs", config_path)):
-            if os.path.isfile(candidate):
-                return candidate if os.path.isabs(from_file) else os.path.relpath(candidate)
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return None
-        directory = parent
+
+def _missing_symbol(value: Any, where: Optional[Location], depth: int) -> Any:
+    if depth > 200:
+        return None
+    if isinstance(value, Symbol):
+        missing = known_names.missing_attribute(value.dotted)
+        return (missing, where) if missing else None
+    children: List[Tuple[Any, Optional[Location]]] = []
+    if isinstance(value, ConfigDict):
+        children = [(v, value.where.get(k, where)) for k, v in value.items()]
+    elif isinstance(value, ConfigList):
+        children = [(v, value.where[i] if i < len(value.where) and value.where[i] else where)
+                    for i, v in enumerate(value)]
+    elif isinstance(value, (list, tuple)):
+        children = [(v, where) for v in value]
+    elif isinstance(value, dict):
+        children = [(v, where) for v in value.values()]
+    elif isinstance(value, CallRecord):
+        children = [(v, where) for v in list(value.args) + list(value.kwargs.values())]
+    for child, child_where in children:
+        found = _missing_symbol(child, child_where, depth + 1)
+        if found is not None:
+            return found
+    return None
 
 
 def apply_overrides(configs: ConfigDict, overrides: Sequence[str]) -> None:
-    """`LazyConfig.apply_overrides`: `key=value`, value read with literal_eval (else a string).
+    """`LazyConfig.apply_overrides`: each override read with Hydra's override grammar.
 
-    Like `OmegaConf.update(..., merge=True)` this creates missing keys, merges a dict value into an
-    existing dict, and refuses to descend into a value that is not a config.
+    detectron2 parses the overrides with hydra's `OverridesParser` (see :mod:`hydra_overrides`),
+    refuses deletions, ignores `+`/`++`, then `safe_update`s: like `OmegaConf.update(..., merge=True)`
+    this creates missing keys, merges a dict value into an existing dict, and refuses to descend
+    into a value that is not a config.
     """
-    for override in overrides:
-        key, sep, text = override.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise CfglintError(f"override {override!r} must look like key=value")
-        try:
-            value = ast.literal_eval(text.strip())
-        except (ValueError, SyntaxError):
-            value = text.strip()
-        _update(configs, key, _as_config(value))
+    parsed = [parse_for_detectron2(override, position) for position, override in enumerate(overrides, start=1)]
+    for position, (key, value) in enumerate(parsed, start=1):
+        _update(configs, key, _as_config(value), position)
 
 
-def _update(configs: ConfigDict, key: str, value: Any) -> None:
+def _update(configs: ConfigDict, key: str, value: Any, position: int = 1) -> None:
     parts: List[Any] = key.split(".")
     node: Any = configs
     for i, part in enumerate(parts[:-1]):
@@ -177,28 +204,92 @@ def _update(configs: ConfigDict, key: str, value: Any) -> None:
                 node.put(part, child, OVERRIDE_LOCATION)
         else:
             child = None
-        if not isinstance(child, (ConfigDict, ConfigList)):
+        if not isinstance(child, (ConfigDict, ConfigList)) and not _is_shape_spec(child):
             prefix = ".".join(parts[:i + 1])
             raise CfglintError(f"cannot override {key}: {prefix} is not a config but "
-                               f"{type(child).__name__ if child is not None else 'missing'}")
+                               f"{type(child).__name__ if child is not None else 'missing'}",
+                               OVERRIDE_FILE, position)
         node = child
     last = parts[-1]
     if isinstance(node, ConfigList):
         if not (last.isdigit() and int(last) < len(node)):
-            raise CfglintError(f"cannot override {key}: {last!r} is not an index of the list")
-        node[int(last)] = value
-        node.where[int(last)] = OVERRIDE_LOCATION
+            raise CfglintError(f"cannot override {key}: {last!r} is not an index of the list",
+                               OVERRIDE_FILE, position)
+        index = int(last)
+        if _is_shape_spec(node[index]) and isinstance(value, ConfigDict):
+            for k, v in value.items():
+                _set_shape_field(node[index], k, v, key, position)
+        elif isinstance(node[index], ConfigDict) and isinstance(value, ConfigDict):
+            for k, v in value.items():
+                _merge(node[index], k, v, position)
+        elif _merge_conflict(node[index], value):
+            raise CfglintError(f"cannot override {key}: cannot merge a {_container_kind(value)} into a "
+                               f"{_container_kind(node[index])}", OVERRIDE_FILE, position)
+        else:
+            node[index] = value
+            node.where[index] = OVERRIDE_LOCATION
+    elif _is_shape_spec(node):
+        _set_shape_field(node, last, value, key, position)
     else:
-        _merge(node, last, value)
+        _merge(node, last, value, position)
 
 
-def _merge(node: ConfigDict, key: str, value: Any) -> None:
-    """Set node[key] = value, merging key by key when both are config dicts (merge=True)."""
-    if isinstance(node.get(key), ConfigDict) and isinstance(value, ConfigDict):
+#: A load-time `ShapeSpec(...)` becomes the structured node OmegaConf makes of the dataclass
+#: (detectron2/layers/shape_spec.py): these fields only, each Optional[int].
+SHAPE_SPEC_TARGETS = ("detectron2.layers.ShapeSpec", "detectron2.layers.shape_spec.ShapeSpec")
+SHAPE_SPEC_FIELDS = ("channels", "height", "width", "stride")
+
+
+def _is_shape_spec(value: Any) -> bool:
+    return isinstance(value, CallRecord) and value.target in SHAPE_SPEC_TARGETS and len(value.args) <= 4
+
+
+def _set_shape_field(record: CallRecord, field: Any, value: Any, key: str, position: int) -> None:
+    """OmegaConf's structured ShapeSpec node: no new fields, and an IntegerNode's conversion
+    (int, a string of an int, or null; not a bool, a float or a container)."""
+    if field not in SHAPE_SPEC_FIELDS:
+        raise CfglintError(f"cannot override {key}: ShapeSpec has no field {field!r} "
+                           f"(its fields: {', '.join(SHAPE_SPEC_FIELDS)})", OVERRIDE_FILE, position)
+    converted: Any = value
+    if isinstance(value, str):
+        try:
+            converted = int(value)
+        except ValueError:
+            converted = None
+    if value is not None and (isinstance(value, bool) or not isinstance(converted, int)):
+        raise CfglintError(f"cannot override {key}: ShapeSpec.{field} is an integer field and {value!r} "
+                           "cannot be converted to one", OVERRIDE_FILE, position)
+    for index, arg in enumerate(record.args):          # positional ShapeSpec(256, ...): name them
+        record.kwargs.setdefault(SHAPE_SPEC_FIELDS[index], arg)
+    record.args = []
+    record.kwargs[field] = converted
+
+
+def _merge(node: ConfigDict, key: str, value: Any, position: int = 1) -> None:
+    """Set node[key] = value, merging key by key when both are config dicts (merge=True); like
+    OmegaConf's merge, a dict cannot merge into a list nor a list into a dict."""
+    old = node.get(key)
+    if isinstance(old, ConfigDict) and isinstance(value, ConfigDict):
         for k, v in value.items():
-            _merge(node[key], k, v)
+            _merge(old, k, v, position)
+    elif _is_shape_spec(old) and isinstance(value, ConfigDict):
+        for k, v in value.items():
+            _set_shape_field(old, k, v, key, position)
+    elif _merge_conflict(old, value):
+        raise CfglintError(f"cannot override {key}: cannot merge a {_container_kind(value)} into a "
+                           f"{_container_kind(old)}", OVERRIDE_FILE, position)
     else:
         node.put(key, value, OVERRIDE_LOCATION)
+
+
+def _container_kind(value: Any) -> str:
+    return "dict" if isinstance(value, ConfigDict) or _is_shape_spec(value) else "list"
+
+
+def _merge_conflict(old: Any, value: Any) -> bool:
+    lists = (ConfigList, list, tuple)
+    return (((isinstance(old, ConfigDict) or _is_shape_spec(old)) and isinstance(value, lists))
+            or (isinstance(old, lists) and isinstance(value, ConfigDict)))
 
 
 def _as_config(value: Any) -> Any:

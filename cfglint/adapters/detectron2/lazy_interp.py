@@ -21,6 +21,9 @@ from cfglint.model.location import Location
 
 LAZY_CALL = {"detectron2.config.LazyCall", "detectron2.config.lazy.LazyCall"}
 GET_CONFIG = {"detectron2.model_zoo.get_config", "detectron2.model_zoo.model_zoo.get_config"}
+#: detrex's `get_config` reads detrex's own configs root, not detectron2's model zoo.
+DETREX_GET_CONFIG = {"detrex.config.get_config", "detrex.config.config.get_config"}
+COPY_CALLS = {"copy.deepcopy", "copy.copy"}
 OMEGACONF_CREATE = {"omegaconf.OmegaConf.create"}
 #: Constructors a config calls at load time whose result is plain data; kept as CallRecords.
 RECORDED_CALLS = {"detectron2.layers.ShapeSpec", "detectron2.layers.shape_spec.ShapeSpec", "functools.partial"}
@@ -522,6 +525,12 @@ class FileInterpreter:
                 raise self._unsupported(node, "get_config(..., trained=True) needs the model-zoo catalog; "
                                               "set train.init_checkpoint explicitly instead")
             return self.loader.get_config(args[0], self._loc(node), self.depth + 1)
+        if name in DETREX_GET_CONFIG:
+            if len(args) != 1 or not isinstance(args[0], str) or kwargs:
+                raise self._error(node, "detrex's get_config takes one config path string")
+            return self.loader.get_config(args[0], self._loc(node), self.depth + 1, zoo="detrex")
+        if name in COPY_CALLS:
+            return _copy_call(self, node, name, args, kwargs)
         if name in OMEGACONF_CREATE:
             return _omegaconf_create(self, node, *args, **kwargs)
         if name in RECORDED_CALLS:
@@ -569,6 +578,22 @@ class FileInterpreter:
 
 
 # ---- builtins and methods that act on config nodes --------------------------------------------
+def _copy_call(interp: FileInterpreter, node: ast.Call, name: str, args: List[Any], kwargs: Dict[str, Any]) -> Any:
+    """`copy.deepcopy(x)`: an independent copy of a config value (what deepcopy of a DictConfig /
+    ListConfig / dict / list gives). `copy.copy(x)` only of values whose shallow copy cannot share
+    anything mutable: OmegaConf's shallow copy shares the node's content with the original, which
+    this value model cannot express, so containers are refused rather than guessed."""
+    if len(args) != 1 or (kwargs and name == "copy.copy") or set(kwargs) - {"memo"} or kwargs.get("memo"):
+        raise interp._error(node, f"{name} takes one value")
+    value = args[0]
+    if name == "copy.copy" and not (isinstance(value, (int, float, str, bool, type(None), Symbol))
+                                    or (isinstance(value, tuple) and all(isinstance(v, (int, float, str, bool,
+                                                                                        type(None))) for v in value))):
+        raise interp._unsupported(node, f"copy.copy of {_kind(value)} shares its contents with the original; "
+                                        "use copy.deepcopy")
+    return copy_value(value)
+
+
 def _dict_builtin(interp: FileInterpreter, node: ast.Call, *args: Any, **kwargs: Any) -> ConfigDict:
     if len(args) > 1 or (args and not isinstance(args[0], dict)):
         raise interp._unsupported(node, "dict() with positional arguments other than a mapping is not supported")

@@ -141,3 +141,4 @@ for _scope, _name, _placeholders, _fields in EMITTED:
 from cfglint.engine.checks import classes, compare, consistency, resize  # noqa: E402,F401
 from cfglint.engine.checks import lint_effect, lint_input, lint_keys, lint_values, lint_weights  # noqa: E402,F401
 from cfglint.engine.checks import image_flow  # noqa: E402,F401
+from cfglint.engine.checks import lint_targets  # noqa: E402,F401

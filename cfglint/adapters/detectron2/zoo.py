@@ -1,0 +1,112 @@
+"""Where `model_zoo.get_config[_file]` (detectron2) and `detrex.config.get_config` read configs.
+
+detectron2's `get_config_file(p)` is `pkg_resources.resource_filename("detectron2.model_zoo",
+"configs/" + p)`: the `configs/` folder installed inside the detectron2 package (a source install
+links it to the checkout's `configs/`). detrex's `get_config(p)` is the same for
+`detrex.config` (`detrex/config/configs`, linked to the detrex checkout's `configs/`).
+
+Neither framework is imported here: an installed copy is found by looking for
+`detectron2/model_zoo/configs` (`detrex/config/configs`) in the `sys.path` entries. Without an
+installed detectron2, cfglint's own copy of detectron2's model zoo (shipped in
+`model_zoo/configs`, Apache-2.0, see `model_zoo/NOTICE`) is read. Without an installed detrex, the
+detrex checkout that contains the config is used: the nearest ancestor `d` of the config with
+`d/detrex/config/configs/<p>`, or with `d/configs/<p>` when the config is under `d/projects/`
+(detrex's layout); anything else is refused, never guessed from an unrelated `configs/` folder.
+
+`zoo_roots()` lists every directory these readers may read from (for read confinement).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import List, Optional, Sequence
+
+SHIPPED_DETECTRON2_CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "model_zoo", "configs")
+_DETECTRON2_SUBDIR = os.path.join("detectron2", "model_zoo", "configs")
+_DETREX_SUBDIR = os.path.join("detrex", "config", "configs")
+
+
+def _installed(subdir: str, path: Optional[Sequence[str]] = None) -> Optional[str]:
+    """The first `sys.path` entry that holds `subdir` as a directory (no import, no code run)."""
+    for entry in (sys.path if path is None else path):
+        if not isinstance(entry, str) or not entry:
+            continue
+        candidate = os.path.join(entry, subdir)
+        if os.path.isdir(candidate):
+            return os.path.realpath(candidate)
+    return None
+
+
+def installed_detectron2_configs(path: Optional[Sequence[str]] = None) -> Optional[str]:
+    return _installed(_DETECTRON2_SUBDIR, path)
+
+
+def installed_detrex_configs(path: Optional[Sequence[str]] = None) -> Optional[str]:
+    return _installed(_DETREX_SUBDIR, path)
+
+
+def detectron2_configs_root() -> str:
+    """The directory detectron2's model zoo reads: an installed detectron2's, else cfglint's copy."""
+    return installed_detectron2_configs() or SHIPPED_DETECTRON2_CONFIGS
+
+
+def zoo_roots() -> List[str]:
+    """Every model-zoo directory cfglint may read configs from (shipped copy first)."""
+    roots = [SHIPPED_DETECTRON2_CONFIGS]
+    for found in (installed_detectron2_configs(), installed_detrex_configs()):
+        if found and found not in roots:
+            roots.append(found)
+    return roots
+
+
+def is_zoo_name(config_path: str) -> bool:
+    """A model-zoo name is a relative path that stays inside the zoo."""
+    parts = config_path.replace("\\", "/").split("/")
+    return bool(config_path) and not os.path.isabs(config_path) and ".." not in parts and not config_path.startswith("/")
+
+
+def find_detectron2_config(config_path: str, configs_root: Optional[str] = None) -> Optional[str]:
+    """`model_zoo.get_config_file(config_path)`: the file, or None ("not available in Model Zoo")."""
+    if not is_zoo_name(config_path):
+        return None
+    candidate = os.path.join(configs_root or detectron2_configs_root(), config_path)
+    return os.path.normpath(candidate) if os.path.isfile(candidate) else None
+
+
+def get_config_file(config_path: str, configs_root: Optional[str] = None) -> str:
+    """detectron2's `model_zoo.get_config_file(config_path)`: the path, or a CfglintError where
+    detectron2 raises RuntimeError ("... not available in Model Zoo!")."""
+    from cfglint.errors import CfglintError
+    found = find_detectron2_config(config_path, configs_root)
+    if found is None:
+        raise CfglintError(f"{config_path} not available in detectron2's model zoo")
+    return found
+
+
+def find_detrex_config(config_path: str, from_file: str) -> Optional[str]:
+    """`detrex.config.get_config(config_path)` called from `from_file`: the file, or None."""
+    if not is_zoo_name(config_path):
+        return None
+    installed = installed_detrex_configs()
+    if installed is not None:
+        candidate = os.path.join(installed, config_path)
+        return os.path.normpath(candidate) if os.path.isfile(candidate) else None
+    start = os.path.abspath(from_file)
+    directory = os.path.dirname(start)
+    while True:
+        linked = os.path.join(directory, _DETREX_SUBDIR, config_path)
+        if os.path.isfile(linked):
+            return _as_given(linked, from_file)
+        projects = os.path.join(directory, "projects") + os.sep
+        checkout = os.path.join(directory, "configs", config_path)
+        if start.startswith(projects) and os.path.isfile(checkout):
+            return _as_given(checkout, from_file)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def _as_given(path: str, from_file: str) -> str:
+    """Relative when the config was named relatively (paths in messages stay short)."""
+    return os.path.normpath(path) if os.path.isabs(from_file) else os.path.relpath(path)

@@ -1,0 +1,152 @@
+"""Model zoo reads: detectron2's `model_zoo.get_config` from detectron2's zoo (installed copy or
+cfglint's shipped copy), detrex's `get_config` from detrex's configs, never from an unrelated
+`configs/` folder; and `copy.deepcopy` of config values at load time."""
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cfglint.adapters.detectron2 import zoo
+from cfglint.adapters.detectron2.lazy import resolve_lazy
+from cfglint.errors import CfglintError, UnsupportedError
+from tests.conftest import REPO
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+TRAIN_USER = 'train = dict(max_iter=7, output_dir="mine")\n'
+USES_ZOO = """\
+from detectron2 import model_zoo
+train = model_zoo.get_config("common/train.py").train
+"""
+USES_DETREX = """\
+from detrex.config import get_config
+train = get_config("common/train.py").train
+"""
+
+
+@pytest.fixture
+def no_installed_frameworks(monkeypatch):
+    """Run as if neither detectron2 nor detrex were installed (the test env has neither anyway)."""
+    monkeypatch.setattr(sys, "path", [p for p in sys.path
+                                      if not os.path.isdir(os.path.join(p or ".", "detectron2"))
+                                      and not os.path.isdir(os.path.join(p or ".", "detrex"))])
+
+
+def test_get_config_reads_detectron2s_zoo_not_the_repos_own_configs(tmp_path, no_installed_frameworks):
+    write(tmp_path / "configs" / "common" / "train.py", TRAIN_USER)          # an unrelated repo's configs/
+    config = write(tmp_path / "configs" / "my_model.py", USES_ZOO)
+    r = resolve_lazy(str(config))
+    assert r.data["train"]["max_iter"] == 90000                               # detectron2's common/train.py
+    assert r.data["train"]["output_dir"] == "./output"
+    assert any(f.startswith(zoo.SHIPPED_DETECTRON2_CONFIGS) for f in r.files)
+
+
+def test_an_installed_detectron2_zoo_wins(tmp_path, monkeypatch, no_installed_frameworks):
+    site = tmp_path / "site"
+    write(site / "detectron2" / "model_zoo" / "configs" / "common" / "train.py", 'train = dict(max_iter=123)\n')
+    monkeypatch.syspath_prepend(str(site))
+    config = write(tmp_path / "proj" / "cfg.py", USES_ZOO)
+    assert resolve_lazy(str(config)).data["train"]["max_iter"] == 123
+    assert str((site / "detectron2" / "model_zoo" / "configs").resolve()) in zoo.zoo_roots()
+
+
+def test_missing_zoo_file_is_a_clean_error(tmp_path, no_installed_frameworks):
+    config = write(tmp_path / "cfg.py", 'from detectron2 import model_zoo\nx = model_zoo.get_config("common/nope.py")\n')
+    with pytest.raises(CfglintError, match="not available in detectron2's model zoo") as info:
+        resolve_lazy(str(config))
+    assert info.value.line == 2
+
+
+def test_detrex_get_config_reads_the_detrex_checkout(tmp_path, no_installed_frameworks):
+    write(tmp_path / "detrex" / "configs" / "common" / "train.py", 'train = dict(max_iter=5)\n')
+    config = write(tmp_path / "detrex" / "projects" / "dino" / "configs" / "dino_r50.py", USES_DETREX)
+    assert resolve_lazy(str(config)).data["train"]["max_iter"] == 5
+
+
+def test_detrex_get_config_is_not_guessed_from_an_unrelated_configs_folder(tmp_path, no_installed_frameworks):
+    write(tmp_path / "configs" / "common" / "train.py", TRAIN_USER)
+    config = write(tmp_path / "tools" / "cfg.py", USES_DETREX)                 # not under projects/
+    with pytest.raises(CfglintError, match="not available in detrex configs"):
+        resolve_lazy(str(config))
+
+
+def test_installed_detrex_wins(tmp_path, monkeypatch, no_installed_frameworks):
+    site = tmp_path / "site"
+    write(site / "detrex" / "config" / "configs" / "common" / "train.py", 'train = dict(max_iter=11)\n')
+    monkeypatch.syspath_prepend(str(site))
+    write(tmp_path / "repo" / "configs" / "common" / "train.py", 'train = dict(max_iter=5)\n')
+    config = write(tmp_path / "repo" / "projects" / "p" / "configs" / "c.py", USES_DETREX)
+    assert resolve_lazy(str(config)).data["train"]["max_iter"] == 11
+
+
+@pytest.mark.parametrize("name", ["../etc/x.py", "/etc/x.py", "common/../../x.py"])
+def test_zoo_names_cannot_escape(tmp_path, name):
+    config = write(tmp_path / "projects" / "c.py", f'from detrex.config import get_config\nx = get_config("{name}")\n')
+    with pytest.raises(CfglintError, match="outside the configs directory"):
+        resolve_lazy(str(config))
+
+
+def test_deepcopy_gives_an_independent_value(tmp_path):
+    config = write(tmp_path / "c.py", """\
+        import copy
+        from copy import deepcopy
+        model = dict(criterion=dict(weight_dict={"loss_class": 1, "loss_bbox": 5.0}))
+        base = copy.deepcopy(model["criterion"]["weight_dict"])
+        aux = {}
+        for i in range(2):
+            aux.update({k + f"_{i}": v for k, v in base.items()})
+        model["criterion"]["weight_dict"].update(aux)
+        other = dict(w=deepcopy(base))
+        other["w"]["loss_class"] = 9
+        name = copy.copy("s")
+        """)
+    data = resolve_lazy(str(config)).data
+    assert data["model"]["criterion"]["weight_dict"] == {"loss_class": 1, "loss_bbox": 5.0, "loss_class_0": 1,
+                                                         "loss_bbox_0": 5.0, "loss_class_1": 1, "loss_bbox_1": 5.0}
+    assert data["other"]["w"] == {"loss_class": 9, "loss_bbox": 5.0}
+
+
+def test_shallow_copy_of_a_container_is_refused(tmp_path):
+    config = write(tmp_path / "c.py", "import copy\na = dict(x=dict(y=1))\nb = copy.copy(a)\n")
+    with pytest.raises(UnsupportedError, match="copy.deepcopy") as info:
+        resolve_lazy(str(config))
+    assert info.value.line == 3
+
+
+def test_shipped_zoo_has_its_license_and_the_lazy_and_yaml_configs():
+    root = Path(zoo.SHIPPED_DETECTRON2_CONFIGS)
+    assert (root.parent / "LICENSE").read_text().startswith("Apache License")
+    assert "02b5c4e295e990042a714712c21dc79b731e8833" in (root.parent / "NOTICE").read_text()
+    assert (root / "common" / "train.py").is_file()
+    assert (root / "COCO-Detection" / "faster_rcnn_R_50_FPN_3x.yaml").is_file()
+    assert zoo.find_detectron2_config("COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml", str(root)) is not None
+    assert zoo.zoo_roots()[0] == str(root)
+    assert zoo.get_config_file("Base-RCNN-FPN.yaml", str(root)) == str(root / "Base-RCNN-FPN.yaml")
+    with pytest.raises(CfglintError, match="not available"):
+        zoo.get_config_file("COCO-Detection/nope.yaml", str(root))
+
+
+def test_the_wheel_ships_the_zoo(tmp_path):
+    """hatch builds the wheel from `packages = ["cfglint"]`; the zoo must not be excluded from it."""
+    pytest.importorskip("hatchling")
+    import subprocess
+    import zipfile
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                             "-w", str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        pytest.skip(f"cannot build a wheel here: {result.stderr[-300:]}")
+    (wheel,) = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    prefix = "cfglint/adapters/detectron2/model_zoo/"
+    assert prefix + "LICENSE" in names and prefix + "NOTICE" in names
+    assert prefix + "configs/common/train.py" in names
+    assert prefix + "configs/COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml" in names
