@@ -51,3 +51,45 @@ def range_sampling_sizes(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     if ctx.model.get("train.resize.sampling") == "range" and isinstance(sizes, list) and len(sizes) != 2:
         yield ctx.finding(rule, field, sizes, location(ctx.model, field) or location(ctx.model, "train.resize.sampling"),
                           count=len(sizes))
+
+
+#: The NMS operator a threshold belongs to when its config names none (mmcv batched_nms, Detectron2).
+_DEFAULT_NMS = "nms"
+
+
+def _nms_operator(ctx: ModelContext, field: str):
+    """(operator type, the nms dict) of the native node holding `field`'s threshold."""
+    prov = ctx.model.provenance.get(field)
+    resolved = ctx.model.resolved
+    if prov is None or resolved is None or not prov.native_key or "." not in prov.native_key:
+        return _DEFAULT_NMS, {}
+    parts = [int(p) if p.lstrip("-").isdigit() else p
+             for p in prov.native_key.replace("[", ".").replace("]", "").split(".") if p]
+    node = resolved.get(tuple(parts[:-1]), None)
+    if not isinstance(node, dict):
+        return _DEFAULT_NMS, {}
+    kind = node.get("type", _DEFAULT_NMS) if prov.native_key.endswith(".iou_threshold") else _DEFAULT_NMS
+    return (kind if isinstance(kind, str) else None), node
+
+
+def _usual(bounds: dict) -> str:
+    low, high = bounds.get("at_most"), bounds.get("at_least")
+    return f"above {low} and below {high}" if low is not None and high is not None else "?"
+
+
+@model_check("nms_iou_range")
+def nms_iou_range(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
+    """params.operators: {nms type: {at_most, at_least}}; a threshold whose operator is not listed
+    (matrix NMS, a toolbox's own operator) is not judged, nor gaussian soft-NMS, which ignores it."""
+    operators = rule.params.get("operators", {})
+    for field in rule.fields:
+        value = ctx.model.get(field)
+        if not _number(value):
+            continue
+        kind, node = _nms_operator(ctx, field)
+        bounds = operators.get(kind) if kind else None
+        if not bounds or (kind == "soft_nms" and node.get("method") == "gaussian"):
+            continue
+        low, high = bounds.get("at_most"), bounds.get("at_least")
+        if (low is not None and value <= low) or (high is not None and value >= high):
+            yield ctx.finding(rule, field, value, location(ctx.model, field), operator=kind, usual=_usual(bounds))
