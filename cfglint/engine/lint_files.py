@@ -4,9 +4,13 @@ Each file is independent (its own bases are read with it), so files are spread o
 processes; a handful of files is linted in-process, where start-up would cost more than it saves.
 A file that cannot be read becomes an error report and the others continue.
 
-Detectron2 refuses a YACS key its defaults lack. For `lint` that refusal is a finding (L601, with
-the did-you-mean of the resolver), and the rest of the file is still linted as with
---allow-new-keys, so one typo does not hide every other problem of the file.
+Detectron2 refuses a YACS key its defaults lack. For `lint` that refusal is a finding (L601), and
+the rest of the file is still linted as with --allow-new-keys, so one typo does not hide every
+other problem of the file. The resolver collects every unknown key of the file (with its closest
+known key) in a structured error: a key with a close known key is a typo, one error each; the keys
+with none are what a project add-on cfglint did not find would define (`add_densepose_config`
+adds MODEL.DENSEPOSE_ON, MODEL.ROI_DENSEPOSE_HEAD...), so they make ONE finding per file naming the
+unknown subtrees, at info level: cfglint cannot judge keys whose definition it has not seen.
 """
 from __future__ import annotations
 
@@ -77,7 +81,7 @@ def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False) -> 
         if allow_new_keys or not _is_unknown_key(err):
             return FileReport(path, error=err)
         if UNKNOWN_KEY in rules.enabled(config.select, config.ignore):
-            extra.append(_unknown_key_finding(err, rules[UNKNOWN_KEY]))
+            extra.extend(_unknown_key_findings(err, rules[UNKNOWN_KEY]))
         try:
             model = load(path, allow_new_keys=True)
         except CfglintError as again:
@@ -89,15 +93,37 @@ def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False) -> 
 
 
 def _is_unknown_key(err: CfglintError) -> bool:
-    """The Detectron2 YACS resolver's refusal of a key (see adapters/detectron2/yacs.py)."""
-    return err.message.startswith("unknown config key")
+    """The Detectron2 YACS resolver's refusal of keys (see adapters/detectron2/yacs.py)."""
+    from cfglint.adapters.detectron2.yacs import UnknownKeysError
+    return isinstance(err, UnknownKeysError)
 
 
-def _unknown_key_finding(err: CfglintError, rule) -> Finding:
-    key = err.message[len("unknown config key"):].split(";")[0].split(":")[0].strip()
-    return Finding(rule=rule.id, name=rule.name, severity=rule.severity, field=key, left=key, right=None,
-                   message=render(rule, message=err.message[:1].upper() + err.message[1:]),
-                   left_location=Location(err.file, err.line) if err.file else None, why=rule.why_line)
+def _unknown_key_findings(err: CfglintError, rule) -> List[Finding]:
+    """One error per typo (a close known key, a renamed or COMPUTED_ key); the keys without any
+    close known key in one finding for the file, naming their subtrees (a missing add-on)."""
+    typos = [k for k in err.keys if k.suggestion or k.kind != "unknown"]
+    addon = [k for k in err.keys if not (k.suggestion or k.kind != "unknown")]
+    out = [_finding(rule, k.key, k.message[:1].upper() + k.message[1:], k.location) for k in typos]
+    if addon:
+        out.append(_finding(rule, addon[0].key, _addon_message(addon), addon[0].location, severity="info"))
+    return out
+
+
+def _addon_message(keys) -> str:
+    subtrees = [(k.key + ".*") if k.subtree else k.key for k in keys]
+    shown = ", ".join(subtrees[:6]) + (f" and {len(subtrees) - 6} more" if len(subtrees) > 6 else "")
+    count = f"{len(keys)} keys" if len(keys) != 1 else "1 key"
+    return (f"{count} unknown to Detectron2's get_cfg(), with no close known key: {shown}. They look "
+            "like the keys of a project add-on that cfglint did not find (a function such as "
+            "add_<project>_config(cfg) that the project's train_net.py calls before merge_from_file); "
+            "plain get_cfg().merge_from_file refuses the file. The rest of the file was linted as with "
+            "--allow-new-keys; pass it to silence this.")
+
+
+def _finding(rule, key: str, message: str, where: Location, severity: Optional[str] = None) -> Finding:
+    return Finding(rule=rule.id, name=rule.name, severity=severity or rule.severity, field=key, left=key, right=None,
+                   message=render(rule, message=message),
+                   left_location=where if where.file else None, why=rule.why_line)
 
 
 def lint_paths(files: Sequence[str], config: EngineConfig, jobs: Optional[int] = None,

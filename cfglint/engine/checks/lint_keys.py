@@ -5,9 +5,17 @@ or silently swallowed by a `**kwargs`. Keys are checked against X's constructor 
 statically from the installed sources (cfglint.adapters.mmdet.signatures); classes that accept
 arbitrary keywords ("open") and types outside mmdet/mmcv/mmengine are never judged.
 
-Only mmdet 3.x configs, and only their `model` tree, are checked: the signatures are those of the
-installed 3.x sources, and mmdet 2.x configs (detected by their top-level `data=` / `img_norm_cfg`)
-are written against 2.x constructors -- a sweep of the 2.28 zoo gave 255 false reports
+Each type is looked up in the registry it is built from (signatures.lookup): the tree's
+`default_scope`, a `_scope_` key (which holds for the dict and what it builds), or an explicit
+`mmdet.X`. A downstream toolbox's own `IoULoss` or `YOLOXHead` is therefore never judged against
+mmdet's class of the same name, and a scope cfglint has no signatures for is not judged at all.
+
+Only OpenMMLab 3.x (mmengine) trees, and only their `model` tree, are checked. Whether a tree is
+3.x is decided on the whole resolved tree, never on one fragment: it must name its registry scope
+(`default_scope`, which every mmengine runtime config sets and no 2.x config has) and carry no
+2.x layout (top-level `data=` / `img_norm_cfg`). A `_base_/models` fragment linted on its own has
+no scope, so it is not judged -- its keys are judged in the configs that use it. mmdet 2.x trees
+are written against 2.x constructors: a sweep of the 2.28 zoo gave 255 false reports
 (`img_scale`, `multiscale_mode`, DETR's `transformer=`, `HungarianAssigner(cls_cost=...)`).
 Datasets and pipelines are left out because their transforms take free-form keys more often
 than model parts do. Detectron2 unknown keys are refused by the
@@ -16,25 +24,25 @@ YACS resolver itself; `cfglint lint` turns that refusal into rule L601.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Iterator, Tuple
+from typing import Any, Iterator, Optional, Tuple
 
 from cfglint.engine.checks import model_check
 from cfglint.engine.context import ModelContext
 from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
 
-_OWN_SCOPES = ("mmdet.", "mmcv.", "mmengine.")
-
-
-def _typed_dicts(node: Any, path: Tuple) -> Iterator[Tuple[Tuple, dict]]:
+def _typed_dicts(node: Any, path: Tuple, scope: Optional[str]) -> Iterator[Tuple[Tuple, dict, Optional[str]]]:
+    """Every `dict(type=...)` under `node` with the registry scope it is built in."""
     if isinstance(node, dict):
+        if isinstance(node.get("_scope_"), str):
+            scope = node["_scope_"]
         if isinstance(node.get("type"), str):
-            yield path, node
+            yield path, node, scope
         for key, value in node.items():
-            yield from _typed_dicts(value, path + (key,))
+            yield from _typed_dicts(value, path + (key,), scope)
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _typed_dicts(value, path + (index,))
+            yield from _typed_dicts(value, path + (index,), scope)
 
 
 def is_mmdet2_config(data: dict) -> bool:
@@ -44,21 +52,19 @@ def is_mmdet2_config(data: dict) -> bool:
 
 @model_check("mmdet_unknown_arguments")
 def mmdet_unknown_arguments(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
-    from cfglint.adapters.mmdet.signatures import ALWAYS_ALLOWED, load_signatures
+    from cfglint.adapters.mmdet.signatures import ALWAYS_ALLOWED, lookup
 
     resolved = ctx.model.resolved
     if ctx.model.framework != "mmdet" or resolved is None or not isinstance(resolved.data.get("model"), dict) \
             or is_mmdet2_config(resolved.data):
         return
-    signatures = load_signatures()
+    default_scope = resolved.data.get("default_scope")
+    default_scope = default_scope if isinstance(default_scope, str) else None
     consumed = {slot: set(keys) for slot, keys in rule.params.get("consumed", {}).items()}
-    for path, node in _typed_dicts(resolved.data["model"], ("model",)):
-        type_name = node["type"]
+    for path, node, scope in _typed_dicts(resolved.data["model"], ("model",), default_scope):
         popped = consumed.get(path[-1], set()) if path else set()
-        for scope in _OWN_SCOPES:
-            type_name = type_name[len(scope):] if type_name.startswith(scope) else type_name
-        signature = signatures.get(type_name)
-        if signature is None or signature.open:
+        judged, signature = lookup(node["type"], scope)
+        if not judged or signature is None or signature.open:
             continue
         for key in node:
             if key in signature.params or key in ALWAYS_ALLOWED or key in popped:
