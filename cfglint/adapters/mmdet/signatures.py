@@ -38,7 +38,8 @@ ALWAYS_ALLOWED = frozenset({"type", "_scope_", "_delete_"})
 @dataclass(frozen=True)
 class Signature:
     params: Tuple[str, ...]
-    open: bool   # accepts arbitrary keywords we cannot enumerate
+    open: bool              # accepts arbitrary keywords we cannot enumerate
+    swallows: bool = False  # a **kwargs that drops what it gets: an extra key is ignored, not a TypeError
 
 
 @dataclass
@@ -157,37 +158,41 @@ def scan_installed(packages: Tuple[str, ...] = PACKAGES) -> Tuple[Dict[str, Dict
                 owner[id(info)] = pkg
 
     @functools.lru_cache(maxsize=None)
-    def resolve(name: str, depth: int = 0) -> Tuple[Tuple[str, ...], bool]:
+    def resolve(name: str, depth: int = 0) -> Tuple[Tuple[str, ...], bool, bool]:
         """Parameters of class `name`, following **kwargs and missing __init__ into bases."""
         infos = classes.get(name)
         if not infos or depth > 20:
             # Outside the scanned sources (torch.nn.Module, object...): nn.Module takes no
             # config keywords; an unknown base could take anything.
-            return (), name not in ("Module", "object", "ABCMeta", "nn.Module")
+            return (), name not in ("Module", "object", "ABCMeta", "nn.Module"), False
         params: Set[str] = set()
         is_open = False
+        swallows = False
         for info in infos:
             is_open = is_open or info.reads_kwargs
+            swallows = swallows or info.var_kwargs
             if info.params is not None:
                 params.update(info.params)
                 if not info.var_kwargs:
                     continue
             for base in info.bases:
-                p, o = resolve(base, depth + 1)
+                p, o, w = resolve(base, depth + 1)
                 params.update(p)
                 is_open = is_open or o
+                swallows = swallows or w
             if not info.bases and (info.params is None or info.var_kwargs):
                 is_open = is_open or info.var_kwargs
-        return tuple(sorted(params)), is_open
+        return tuple(sorted(params)), is_open, swallows
 
     tables: Dict[str, Dict[str, dict]] = {pkg: {} for pkg in versions}
     for infos in classes.values():
         for info in infos:
             for reg in info.registered_as:
-                params, is_open = resolve(info.name)
-                entry = tables[owner[id(info)]].setdefault(reg, {"params": [], "open": False})
+                params, is_open, swallows = resolve(info.name)
+                entry = tables[owner[id(info)]].setdefault(reg, {"params": [], "open": False, "swallows": False})
                 entry["params"] = sorted(set(entry["params"]) | set(params))
                 entry["open"] = entry["open"] or is_open
+                entry["swallows"] = entry["swallows"] or swallows
     return tables, versions
 
 
@@ -197,7 +202,8 @@ def _merge(a: Dict[str, dict], b: Dict[str, dict]) -> Dict[str, dict]:
     for name, entry in b.items():
         if name in out:
             out[name] = {"params": sorted(set(out[name]["params"]) | set(entry["params"])),
-                         "open": bool(out[name]["open"] or entry["open"])}
+                         "open": bool(out[name]["open"] or entry["open"]),
+                         "swallows": bool(out[name].get("swallows") or entry.get("swallows"))}
         else:
             out[name] = entry
     return out
@@ -223,7 +229,8 @@ def load_tables() -> Dict[str, Dict[str, Signature]]:
         for pkg in differ:
             if pkg in scanned:
                 raw[pkg] = _merge(raw.get(pkg, {}), scanned[pkg])
-    return {pkg: {name: Signature(tuple(e["params"]), bool(e["open"])) for name, e in table.items()}
+    return {pkg: {name: Signature(tuple(e["params"]), bool(e["open"]), bool(e.get("swallows")))
+                  for name, e in table.items()}
             for pkg, table in raw.items()}
 
 

@@ -17,6 +17,10 @@ Only OpenMMLab 3.x (mmengine) trees, and only their `model` tree, are checked. W
 no scope, so it is not judged -- its keys are judged in the configs that use it. mmdet 2.x trees
 are written against 2.x constructors: a sweep of the 2.28 zoo gave 255 false reports
 (`img_scale`, `multiscale_mode`, DETR's `transformer=`, `HungarianAssigner(cls_cost=...)`).
+
+A key that a base set for another type (the child replaced `type` without `_delete_`, so mmengine's
+merge kept it) is reported only when the class would refuse it (a TypeError at build); a class
+whose **kwargs drops it silently loses nothing the user meant for it.
 Datasets and pipelines are left out because their transforms take free-form keys more often
 than model parts do. Detectron2 unknown keys are refused by the
 YACS resolver itself; `cfglint lint` turns that refusal into rule L601.
@@ -50,6 +54,10 @@ def is_mmdet2_config(data: dict) -> bool:
     return "data" in data or "img_norm_cfg" in data
 
 
+def _file_of(where) -> Optional[str]:
+    return None if where is None else where.file
+
+
 @model_check("mmdet_unknown_arguments")
 def mmdet_unknown_arguments(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     from cfglint.adapters.mmdet.signatures import ALWAYS_ALLOWED, lookup
@@ -66,11 +74,20 @@ def mmdet_unknown_arguments(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
         judged, signature = lookup(node["type"], scope)
         if not judged or signature is None or signature.open:
             continue
+        type_file = _file_of(resolved.location_of(path + ("type",)))
         for key in node:
             if key in signature.params or key in ALWAYS_ALLOWED or key in popped:
                 continue
+            if signature.swallows and _file_of(resolved.location_of(path + (key,))) != type_file:
+                # A leftover of a base written for another type (the child changed `type` without
+                # `_delete_`), dropped by the class's **kwargs: no error, and nothing intended lost.
+                continue
             close = difflib.get_close_matches(str(key), signature.params, n=1, cutoff=0.75)
             hint = f"; did you mean {close[0]!r}?" if close else ""
+            key_file = _file_of(resolved.location_of(path + (key,)))
+            if key_file and type_file and key_file != type_file:
+                hint += (f" (it is set in {key_file} and kept by the merge when {type_file} changed the type; "
+                         "add _delete_=True to replace the whole dict)")
             dotted = ".".join(map(str, path + (key,)))
             yield ctx.finding(rule, dotted, node[key], resolved.location_of(path + (key,)), key=key,
                               type_name=node["type"], owner=".".join(map(str, path)), hint=hint)
