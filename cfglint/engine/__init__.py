@@ -35,7 +35,8 @@ def diff(left: CommonModel, right: CommonModel, config: Optional[EngineConfig] =
             for side, model in (("left", left), ("right", right)):
                 findings.extend(MODEL_CHECKS[rule.check](ModelContext(model, rules, side), rule))
     evaluated = {i for i, r in enabled.items() if r.scope in ("pair", "meta") or r.in_diff}
-    return _finish(findings, [left, right], rules, evaluated)
+    from cfglint.engine.checks.causes import fold
+    return fold(_finish(findings, [left, right], rules, evaluated))
 
 
 def lint(model: CommonModel, config: Optional[EngineConfig] = None,
