@@ -38,9 +38,41 @@ def test_scale_in_training_range(ctx: ModelContext, rule: Rule) -> Iterator[Find
             or not all(_number(s) for s in train):
         return
     low, high = min(train), max(train)
+    train_desc = describe(ctx.model, "train.resize.short_edge")
+    batch = _batch_resize_range(ctx)
+    if batch is False:
+        return   # a batch augment resizes in a way cfglint does not model
+    if batch is not None:
+        low, high = min(low, batch[0]), max(high, batch[1])
+        train_desc += f", and model.data_preprocessor.batch_augments resizes batches to {batch[0]}..{batch[1]}"
     if not low <= test <= high:
         yield ctx.finding(rule, field, test, location(ctx.model, field), train_min=low, train_max=high,
-                          train_desc=describe(ctx.model, "train.resize.short_edge"))
+                          train_desc=train_desc)
+
+
+def _batch_resize_range(ctx: ModelContext):
+    """mmdet's `data_preprocessor.batch_augments`: BatchSyncRandomResize(random_size_range=(lo, hi))
+    rescales whole batches to a random size in [lo, hi] after the pipeline (YOLOX, RTMDet), so
+    that is the training scale too. (lo, hi); None without a resizing batch augment; False for a
+    batch augment that resizes otherwise (not judged)."""
+    resolved = ctx.model.resolved
+    if resolved is None or ctx.model.framework != "mmdet":
+        return None
+    augments = resolved.get(("model", "data_preprocessor", "batch_augments"))
+    if not isinstance(augments, (list, tuple)):
+        return None
+    found = None
+    for aug in augments:
+        kind = aug.get("type") if isinstance(aug, dict) else None
+        kind = kind.split(".")[-1] if isinstance(kind, str) else kind
+        if kind == "BatchSyncRandomResize":
+            span = aug.get("random_size_range")
+            if not (isinstance(span, (list, tuple)) and len(span) == 2 and all(_number(v) for v in span)):
+                return False
+            found = (min(span), max(span)) if found is None else (min(found[0], *span), max(found[1], *span))
+        elif not isinstance(kind, str) or "Resize" in kind:
+            return False
+    return found
 
 
 @model_check("range_sampling_sizes")
