@@ -60,7 +60,7 @@ def _render(output_format: str, reports, rule_set, skipped: int) -> str:
             "errors": [{"path": r.path, **r.error.to_json()} for r in reports if r.error is not None],
             "summary": summary})
     if output_format in ("sarif", "github"):
-        return findings_format.render(output_format, [(None, None, every)], rule_set)
+        return findings_format.render(output_format, [(r.path, None, r.findings) for r in reports], rule_set)
     colour = findings_text.use_colour(stdout_is_tty())
     blocks = [f"{r.path}\n" + findings_text.render(r.findings, None, None, colour=colour)
               for r in reports if r.findings]

@@ -17,6 +17,9 @@ def render(output_format: str, reports: Sequence[PairReport], rules: RuleSet, co
         from cfglint.report import findings_json
         return "\n".join(dump_json(findings_json.render(f, left, right)) for left, right, f in reports)
     every = [finding for _, _, findings in reports for finding in findings]
+    if output_format in ("sarif", "github"):   # annotations must land on the user's own files
+        from cfglint.report.locations import clickable
+        every = [clickable(finding, left, right) for left, right, findings in reports for finding in findings]
     if output_format == "sarif":
         from cfglint.cli.common import dump_json
         from cfglint.report import findings_sarif
