@@ -12,7 +12,24 @@ from cfglint.errors import CfglintError
 
 
 class OutputFormat(str, enum.Enum):
+    """Every format; each command's --format offers only its own (DataFormat, FindingsFormat)."""
     text = "text"
+    concise = "concise"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+class DataFormat(str, enum.Enum):
+    """The formats of the commands that print data, not findings (show, convert, rules)."""
+    text = "text"
+    json = "json"
+
+
+class FindingsFormat(str, enum.Enum):
+    """The formats of the commands that report findings (lint, diff, verify)."""
+    text = "text"
+    concise = "concise"
     json = "json"
     sarif = "sarif"
     github = "github"
@@ -29,7 +46,12 @@ class Framework(str, enum.Enum):
     mmdet = "mmdet"
 
 
-FORMAT_OPTION = typer.Option(OutputFormat.text, "--format", "-f", help="Output format.")
+FORMAT_OPTION = typer.Option(FindingsFormat.text, "--format", "-f",
+                             help="Output format (concise: one line per finding, file:line: RULE message).")
+DATA_FORMAT_OPTION = typer.Option(DataFormat.text, "--format", "-f", help="Output format.")
+EXIT_ZERO_OPTION = typer.Option(False, "--exit-zero", help="Exit 0 even when findings are at or above --fail-on "
+                                                           "(unreadable input still exits 2).")
+QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="Print the findings only: no summary line.")
 FRAMEWORK_OPTION = typer.Option(None, "--framework", help="Framework of the config(s); detected when omitted.")
 ALLOW_NEW_KEYS_OPTION = typer.Option(
     False, "--allow-new-keys",
@@ -41,9 +63,26 @@ def trailing_opts() -> list:
     return list(TRAILING_OPTS)
 
 
-def print_error(err: CfglintError) -> None:
-    """One line on stderr, `file:line: message`."""
-    typer.echo(f"error: {err}" if not err.file else str(err), err=True)
+def print_error(err: CfglintError, config: Optional[str] = None) -> None:
+    """One line on stderr, `file:line: message`; when the file at fault is a base of `config` (the
+    file the user asked about), that file is named too."""
+    text = f"error: {err}" if not err.file else str(err)
+    if config and err.file and not _same_file(err.file, config):
+        text += f" (in a base of {config})"
+    typer.echo(text, err=True)
+
+
+def _same_file(a: str, b: str) -> bool:
+    import os
+    try:
+        return os.path.realpath(a) == os.path.realpath(b)
+    except (OSError, ValueError):
+        return a == b
+
+
+def as_output_format(value: "enum.Enum") -> OutputFormat:
+    """A command's own format enum as the shared OutputFormat."""
+    return OutputFormat(value.value)
 
 
 def dump_json(obj: Any) -> str:

@@ -12,7 +12,8 @@ from typing import Optional
 
 import typer
 
-from cfglint.cli.common import FORMAT_OPTION, Framework, OutputFormat, dump_json, fail_usage, print_error
+from cfglint.cli.common import (DATA_FORMAT_OPTION, DataFormat, Framework, OutputFormat, as_output_format, dump_json,
+                                fail_usage, print_error)
 from cfglint.errors import CfglintError
 
 
@@ -21,12 +22,13 @@ def convert(
     to: Framework = typer.Option(..., "--to", help="Target framework."),
     output: str = typer.Option(..., "--output", "-o", help="Where to write the converted config or checkpoint."),
     config: Optional[str] = typer.Option(None, "--config", help="The config SOURCE (a checkpoint) was trained with."),
-    output_format: OutputFormat = FORMAT_OPTION,
+    output_format: DataFormat = DATA_FORMAT_OPTION,
 ) -> None:
     """Convert a Detectron2 YAML config (or checkpoint) to MMDetection, or the reverse, and prove it."""
     from cfglint.convert import convert_checkpoint, convert_config
     from cfglint.convert.proof import Proof, diff_configs, verify_checkpoint
 
+    output_format = as_output_format(output_format)
     if output_format not in (OutputFormat.text, OutputFormat.json):
         raise fail_usage("convert supports --format text or json")
     try:

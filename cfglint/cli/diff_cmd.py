@@ -10,8 +10,9 @@ from typing import List, Optional
 
 import typer
 
-from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FAIL_ON_OPTION, FORMAT_OPTION, IGNORE_OPTION, RULES_OPTION,
-                                SELECT_OPTION, OutputFormat, Severity, engine_setup, fail_usage, print_error,
+from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, EXIT_ZERO_OPTION, FAIL_ON_OPTION, FORMAT_OPTION, FRAMEWORK_OPTION,
+                                IGNORE_OPTION, RULES_OPTION, SELECT_OPTION, FindingsFormat, Framework, Severity,
+                                as_output_format, engine_setup, fail_usage, framework_value, print_error,
                                 stdout_is_tty, trailing_opts)
 from cfglint.errors import CfglintError
 
@@ -23,12 +24,14 @@ def diff(
     no_filter: bool = typer.Option(False, "--no-filter", help="With --raw: keep paths, schedules, logging, ..."),
     exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="With --raw: also hide keys matching "
                                                                           "PATTERN (repeatable)."),
-    output_format: OutputFormat = FORMAT_OPTION,
+    output_format: FindingsFormat = FORMAT_OPTION,
     fail_on: Optional[Severity] = FAIL_ON_OPTION,
     select: Optional[List[str]] = SELECT_OPTION,
     ignore: Optional[List[str]] = IGNORE_OPTION,
     rules: Optional[List[str]] = RULES_OPTION,
     allow_new_keys: bool = ALLOW_NEW_KEYS_OPTION,
+    framework: Optional[Framework] = FRAMEWORK_OPTION,
+    exit_zero: bool = EXIT_ZERO_OPTION,
 ) -> None:
     """Compare TRAIN and INFER; exit 1 if a finding is at or above --fail-on, 2 if a config is unreadable.
 
@@ -38,6 +41,8 @@ def diff(
     from cfglint.adapters import load, resolve
     from cfglint.report import findings_format, findings_text
 
+    output_format = as_output_format(output_format)
+    fw = framework_value(framework)
     config, rule_set = engine_setup(select, ignore, rules, fail_on)
     if (train is None) != (infer is None):
         raise fail_usage("diff needs both TRAIN and INFER, or neither to use [tool.cfglint] pairs")
@@ -47,17 +52,19 @@ def diff(
 
     reports, unreadable = [], False
     for left_path, right_path in pairs:
+        read = resolve if raw else load
+        current = left_path   # the config being read, named when one of its bases is at fault
         try:
+            left = read(left_path, framework=fw, allow_new_keys=allow_new_keys)
+            current = right_path
+            right = read(right_path, framework=fw, opts=trailing_opts(), allow_new_keys=allow_new_keys)
             if raw:
-                findings = engine.raw_diff(resolve(left_path, allow_new_keys=allow_new_keys),
-                                           resolve(right_path, opts=trailing_opts(), allow_new_keys=allow_new_keys),
-                                           config, filtered=not no_filter, exclude=exclude or (), rules=rule_set)
+                findings = engine.raw_diff(left, right, config, filtered=not no_filter, exclude=exclude or (),
+                                           rules=rule_set)
             else:
-                findings = engine.diff(load(left_path, allow_new_keys=allow_new_keys),
-                                       load(right_path, opts=trailing_opts(), allow_new_keys=allow_new_keys),
-                                       config, rules=rule_set)
+                findings = engine.diff(left, right, config, rules=rule_set)
         except CfglintError as err:
-            print_error(err)
+            print_error(err, current)
             unreadable = True
             continue
         reports.append((left_path, right_path, findings))
@@ -66,7 +73,7 @@ def diff(
                                           colour=findings_text.use_colour(stdout_is_tty())))
     if unreadable:
         raise typer.Exit(2)
-    if engine.fails([f for _, _, findings in reports for f in findings], config.fail_on):
+    if not exit_zero and engine.fails([f for _, _, findings in reports for f in findings], config.fail_on):
         raise typer.Exit(1)
 
 

@@ -12,8 +12,9 @@ from typing import List, Optional
 import typer
 
 from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FAIL_ON_OPTION, FORMAT_OPTION, FRAMEWORK_OPTION, IGNORE_OPTION,
-                                RULES_OPTION, SELECT_OPTION, Framework, OutputFormat, Severity, dump_json, engine_setup,
-                                framework_value, print_error, stdout_is_tty, trailing_opts)
+                                RULES_OPTION, SELECT_OPTION, FindingsFormat, Framework, OutputFormat, Severity,
+                                as_output_format, dump_json, engine_setup, framework_value, print_error,
+                                stdout_is_tty, trailing_opts)
 from cfglint.errors import CfglintError
 
 
@@ -26,7 +27,7 @@ def verify(
     checkpoint: str = typer.Argument(..., help="Checkpoint: .pth/.pt (zip or legacy), Detectron2 .pkl, .safetensors, "
                                                "or an fsspec URL (s3://, gs://, https://)."),
     config: str = typer.Option(..., "--config", "-c", help="The config the checkpoint will be served with."),
-    output_format: OutputFormat = FORMAT_OPTION,
+    output_format: FindingsFormat = FORMAT_OPTION,
     framework: Optional[Framework] = FRAMEWORK_OPTION,
     fail_on: Optional[Severity] = FAIL_ON_OPTION,
     select: Optional[List[str]] = SELECT_OPTION,
@@ -43,12 +44,13 @@ def verify(
     from cfglint.checkpoint.verify import verify as run_verify
     from cfglint.report import findings_format, findings_text
 
+    output_format = as_output_format(output_format)
     engine_cfg, rule_set = engine_setup(select, ignore, rules, fail_on)
     try:
         report = run_verify(checkpoint, config, opts=trailing_opts(), framework=framework_value(framework),
                             engine_config=engine_cfg, allow_new_keys=allow_new_keys, engine=engine.value)
     except CfglintError as err:
-        print_error(err)
+        print_error(err, config)
         raise typer.Exit(2)
     if output_format is OutputFormat.json:
         typer.echo(dump_json(report.to_json()))

@@ -56,8 +56,9 @@ def _native_key(model: CommonModel, field: str) -> Optional[str]:
 
 
 def render(rule: Rule, **values: Any) -> str:
+    from cfglint.engine.plural import fix_counts
     try:
-        return rule.message.format(**values)
+        return fix_counts(rule.message.format(**values))
     except (KeyError, IndexError, ValueError):
         # A user rule's template names a placeholder this check does not provide: keep the facts.
         return f"{rule.summary} ({values.get('left_desc', '')}; {values.get('right_desc', '')})"

@@ -39,17 +39,18 @@ class FileReport:
     error: Optional[CfglintError] = None      # the file could not be read
 
 
-def discover(paths: Sequence[str]) -> Tuple[List[str], List[str]]:
+def discover(paths: Sequence[str], framework: Optional[str] = None) -> Tuple[List[str], List[str]]:
     """(configs to lint, files skipped as not being detection configs), in a stable order.
 
-    A named file that does not exist is kept, so that linting it reports "no such file"."""
+    A named file that does not exist is kept, so that linting it reports "no such file"; with
+    `framework` given, every named file is linted as a config of that framework."""
     from cfglint.adapters import CONFIG_SUFFIXES, detect_framework
 
     found: List[str] = []
     skipped: List[str] = []
     for path in paths:
         if not os.path.isdir(path):
-            if os.path.exists(path) and detect_framework(path) is None:
+            if os.path.exists(path) and framework is None and detect_framework(path) is None:
                 skipped.append(path)
             else:
                 found.append(path)
@@ -67,7 +68,8 @@ def _walk(root: str) -> Iterable[str]:
             yield os.path.join(directory, name)
 
 
-def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False) -> FileReport:
+def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False,
+              framework: Optional[str] = None) -> FileReport:
     """One config's findings, or the reason it cannot be read."""
     from cfglint import engine
     from cfglint.adapters import load
@@ -76,14 +78,14 @@ def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False) -> 
     rules = engine.load_rules(config.rule_files)
     extra: List[Finding] = []
     try:
-        model = load(path, allow_new_keys=allow_new_keys)
+        model = load(path, framework=framework, allow_new_keys=allow_new_keys)
     except CfglintError as err:
         if allow_new_keys or not _is_unknown_key(err):
             return FileReport(path, error=err)
         if UNKNOWN_KEY in rules.enabled(config.select, config.ignore):
             extra.extend(_unknown_key_findings(err, rules[UNKNOWN_KEY]))
         try:
-            model = load(path, allow_new_keys=True)
+            model = load(path, framework=framework, allow_new_keys=True)
         except CfglintError as again:
             return FileReport(path, error=again)
     findings = engine.lint(model, config, rules)
@@ -127,10 +129,10 @@ def _finding(rule, key: str, message: str, where: Location, severity: Optional[s
 
 
 def lint_paths(files: Sequence[str], config: EngineConfig, jobs: Optional[int] = None,
-               allow_new_keys: bool = False) -> List[FileReport]:
+               allow_new_keys: bool = False, framework: Optional[str] = None) -> List[FileReport]:
     """Reports in the order of `files`; `jobs` worker processes (default: one per CPU)."""
     jobs = jobs or os.cpu_count() or 1
-    one = functools.partial(lint_file, config=config, allow_new_keys=allow_new_keys)
+    one = functools.partial(lint_file, config=config, allow_new_keys=allow_new_keys, framework=framework)
     if jobs <= 1 or len(files) < MIN_FILES_FOR_PROCESSES:
         return [one(path) for path in files]
     chunk = max(1, len(files) // (jobs * 8))
