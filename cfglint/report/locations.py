@@ -4,8 +4,8 @@ A finding's value may come from a file outside the user's tree: an installed fra
 (`mmdet::_base_/models/faster-rcnn_r50_fpn.py`, in site-packages), the command line (`--opts`),
 or a framework default (no location). A code-scanning UI can only annotate the user's files, so
 such a finding is placed on the line of the user's config that brings the value in -- the
-`_base_` / `_BASE_` entry (or `read_base()` import) that inherits the installed base, else the
-config itself -- and the message names where the value really comes from. Files in the user's
+`_base_` / `_BASE_` entry (a `read_base()` import, a LazyConfig `get_config("...")`) that
+inherits the installed base, else the config itself -- and the message names where the value really comes from. Files in the user's
 tree are given relative to the working directory.
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ from cfglint.model import Location
 #: A quoted string on a `_base_` / `_BASE_` line (or inside the `_base_ = [...]` list).
 _QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
 _BASE_START = re.compile(r"^\s*(_base_\s*=|_BASE_\s*:)")
+_LOADER_CALL = re.compile(r"\b(get_config|LazyConfig\.load|load_config)\s*\(")
 _READ_BASE_IMPORT = re.compile(r"^\s*from\s+([A-Za-z_][\w.]*)\s+import\b")
 _MAX_DEPTH = 8
 
@@ -169,6 +170,9 @@ def _base_entries(config: str) -> List[Tuple[int, str]]:
             depth = (depth or 0) + code.count("[") + code.count("(") - code.count("]") - code.count(")")
             if depth <= 0:
                 depth = None
+            continue
+        if _LOADER_CALL.search(code):   # LazyConfig: model_zoo.get_config("..."), LazyConfig.load("...")
+            out.extend((number, m.group(1)) for m in _QUOTED.finditer(code))
             continue
         if re.match(r"^\s*with\s+read_base\s*\(\s*\)\s*:", code):
             in_read_base = True

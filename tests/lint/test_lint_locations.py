@@ -78,3 +78,26 @@ def test_command_line_values_are_annotated_on_the_config(tmp_path):
                       left_location=Location("--opts"))
     placed = clickable(finding, str(config), None)
     assert placed.left_location.file.endswith("c.yaml") and "set by --opts" in placed.message
+
+
+def test_inheriting_line_of_each_base_syntax(tmp_path):
+    from cfglint.report.locations import inheriting_line
+
+    base = "/site-packages/mmdet/.mim/configs/_base_/models/faster-rcnn_r50_fpn.py"
+    py = tmp_path / "a.py"
+    py.write_text("# x\n_base_ = [\n    './local.py',\n    'mmdet::_base_/models/faster-rcnn_r50_fpn.py',\n]\n")
+    (tmp_path / "local.py").write_text("x = 1\n")
+    assert inheriting_line(str(py), base) == 4
+    yml = tmp_path / "b.yaml"
+    yml.write_text("# comment\n_BASE_: \"../Base-RCNN-FPN.yaml\"\nMODEL: {}\n")
+    assert inheriting_line(str(yml), "/site-packages/detectron2/model_zoo/configs/Base-RCNN-FPN.yaml") == 2
+    lazy = tmp_path / "c.py"
+    lazy.write_text("from detectron2.model_zoo import get_config\n\nmodel = get_config('common/models/"
+                    "mask_rcnn_fpn.py').model\n")
+    assert inheriting_line(str(lazy), "/site-packages/detectron2/model_zoo/configs/common/models/"
+                                      "mask_rcnn_fpn.py") == 3
+    new_style = tmp_path / "d.py"
+    new_style.write_text("from mmengine.config import read_base\n\nwith read_base():\n"
+                         "    from mmdet.configs.retinanet.retinanet_r50_fpn_1x_coco import *\n")
+    assert inheriting_line(str(new_style), "/site-packages/mmdet/configs/retinanet/"
+                                           "retinanet_r50_fpn_1x_coco.py") == 4
