@@ -14,11 +14,10 @@ from typing import List, Optional
 
 import typer
 
-from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, EXIT_ZERO_OPTION, FORMAT_OPTION, FRAMEWORK_OPTION,
-                                QUIET_OPTION, FindingsFormat, Framework, as_output_format, dump_json, fail_usage,
-                                framework_value, print_error, stdout_is_tty)
-from cfglint.cli.common import (FAIL_ON_OPTION, IGNORE_OPTION, RULES_OPTION, SELECT_OPTION, Severity,
-                                engine_setup)
+from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, EXIT_ZERO_OPTION, FAIL_ON_OPTION, FORMAT_OPTION, FRAMEWORK_OPTION,
+                                IGNORE_OPTION, QUIET_OPTION, RULES_OPTION, SELECT_OPTION, FindingsFormat, Framework,
+                                Severity, as_output_format, engine_setup, fail_usage, print_error, settings,
+                                stdout_is_tty)
 
 STDIN = "-"
 
@@ -44,44 +43,39 @@ def lint(
                                                  help="With `-`: the path of the config read from stdin."),
 ) -> None:
     """Lint configs one by one; exit 1 if a finding is at or above --fail-on, 2 if a config is unreadable."""
-    from cfglint import engine
-    from cfglint.engine.lint_files import discover, lint_paths
+    from cfglint import app, engine
+    from cfglint.report import findings_text, lint_report
 
     output_format = as_output_format(output_format)
-    config, rule_set = engine_setup(select, ignore, rules, fail_on)
+    run_settings = settings(None, select, ignore, rules, fail_on, framework, allow_new_keys=allow_new_keys)
+    config, rule_set = engine_setup(run_settings)
     if STDIN in paths and len(paths) > 1:
         raise fail_usage("`-` (stdin) cannot be combined with other paths")
     if stdin_filename is not None and STDIN not in paths:
         raise fail_usage("--stdin-filename needs `-` among the paths")
-    temp = None
-    if paths == [STDIN]:
-        temp = _stdin_to_file(stdin_filename)
-        files, skipped = [temp], []
-    else:
-        files, skipped = discover(paths, framework=framework_value(framework))
+    temp = _stdin_to_file(stdin_filename) if paths == [STDIN] else None
     try:
-        reports = lint_paths(files, config, jobs=jobs, allow_new_keys=allow_new_keys,
-                             framework=framework_value(framework))
+        run = app.lint([temp] if temp else paths, run_settings, config, jobs=jobs)
     finally:
         if temp is not None:
             os.unlink(temp)
     if temp is not None:
-        reports = [_renamed(r, temp, stdin_filename or "<stdin>") for r in reports]
+        run.reports = [_renamed(r, temp, stdin_filename or "<stdin>") for r in run.reports]
     if verbose and not quiet:
-        for path in skipped:
+        for path in run.skipped:
             typer.echo(f"{path}: skipped, not a Detectron2 or MMDetection config", err=True)
-    for report in reports:
-        if report.error is not None:
-            print_error(report.error, report.path)
+    for report in run.unreadable:
+        print_error(report.error, report.path)
     if statistics:
-        text = _statistics(output_format.value, reports)
+        text = lint_report.statistics(output_format.value, run.reports)
     else:
-        text = _render(output_format.value, reports, rule_set, len(skipped), quiet)
+        text = lint_report.render(output_format.value, run.reports, rule_set, len(run.skipped),
+                                  colour=findings_text.use_colour(stdout_is_tty()), quiet=quiet)
     if text:
         typer.echo(text)
-    if any(report.error is not None for report in reports):
+    if run.unreadable:
         raise typer.Exit(2)
-    if not exit_zero and engine.fails([f for report in reports for f in report.findings], config.fail_on):
+    if not exit_zero and engine.fails(run.findings(), config.fail_on):
         raise typer.Exit(1)
 
 
@@ -125,46 +119,6 @@ def _renamed(report, temp: str, shown: str):
     if error is not None:
         error.message = error.message.replace(temp, shown)
     return dataclasses.replace(report, path=shown, findings=findings, error=error)
-
-
-def _statistics(output_format: str, reports) -> str:
-    """ruff-style `--statistics`: one line per rule, most findings first."""
-    counts = {}
-    for report in reports:
-        for f in report.findings:
-            entry = counts.setdefault(f.rule, {"code": f.rule, "name": f.name, "severity": f.severity, "count": 0})
-            entry["count"] += 1
-    rows = sorted(counts.values(), key=lambda e: (-e["count"], e["code"]))
-    if output_format == "json":
-        return dump_json(rows)
-    width = max((len(str(e["count"])) for e in rows), default=1)
-    return "\n".join(f"{e['count']:>{width}}\t{e['code']}\t{e['name']}\t[{e['severity']}]" for e in rows)
-
-
-def _render(output_format: str, reports, rule_set, skipped: int, quiet: bool = False) -> str:
-    from cfglint.engine import summarize
-    from cfglint.engine.plural import plural
-    from cfglint.report import findings_format, findings_text
-
-    every = [f for report in reports for f in report.findings]
-    summary = {**summarize(every), "files": len(reports), "unreadable": sum(r.error is not None for r in reports),
-               "skipped": skipped}
-    if output_format == "json":
-        return dump_json({
-            "findings": [{"path": r.path, **f.to_json()} for r in reports for f in r.findings],
-            "errors": [{"path": r.path, **r.error.to_json()} for r in reports if r.error is not None],
-            "summary": summary})
-    if output_format in ("sarif", "github", "concise"):
-        return findings_format.render(output_format, [(r.path, None, r.findings) for r in reports], rule_set)
-    colour = findings_text.use_colour(stdout_is_tty())
-    blocks = [f"{r.path}\n" + findings_text.render(r.findings, None, None, colour=colour)
-              for r in reports if r.findings]
-    if quiet:   # the findings only: no per-file counts, no totals
-        return "\n\n".join(block.rsplit("\n", 1)[0] for block in blocks)
-    totals = (f"{plural(summary['files'], 'file')} linted, {summary['unreadable']} unreadable, "
-              f"{summary['skipped']} skipped: {plural(summary['error'], 'error')}, "
-              f"{plural(summary['warning'], 'warning')}, {summary['info']} info")
-    return "\n\n".join(blocks + [totals])
 
 
 def register(app: typer.Typer) -> None:

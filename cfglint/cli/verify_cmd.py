@@ -12,9 +12,8 @@ from typing import List, Optional
 import typer
 
 from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FAIL_ON_OPTION, FORMAT_OPTION, FRAMEWORK_OPTION, IGNORE_OPTION,
-                                RULES_OPTION, SELECT_OPTION, FindingsFormat, Framework, OutputFormat, Severity,
-                                as_output_format, dump_json, engine_setup, framework_value, print_error,
-                                stdout_is_tty, trailing_opts)
+                                RULES_OPTION, SELECT_OPTION, FindingsFormat, Framework, Severity, as_output_format,
+                                engine_setup, print_error, settings, stdout_is_tty)
 from cfglint.errors import CfglintError
 
 
@@ -24,6 +23,7 @@ class Engine(str, Enum):
 
 
 def verify(
+    ctx: typer.Context,
     checkpoint: str = typer.Argument(..., help="Checkpoint: .pth/.pt (zip or legacy), Detectron2 .pkl, .safetensors, "
                                                "or an fsspec URL (s3://, gs://, https://)."),
     config: str = typer.Option(..., "--config", "-c", help="The config the checkpoint will be served with."),
@@ -41,28 +41,19 @@ def verify(
                                        "ignores custom_imports)."),
 ) -> None:
     """Prove or refute that CHECKPOINT loads into the model CONFIG builds; exit 1 on a mismatch, 2 on bad input."""
-    from cfglint.checkpoint.verify import verify as run_verify
-    from cfglint.report import findings_format, findings_text
+    from cfglint import app
+    from cfglint.report import findings_text, verify_report
 
     output_format = as_output_format(output_format)
-    engine_cfg, rule_set = engine_setup(select, ignore, rules, fail_on)
+    run_settings = settings(ctx, select, ignore, rules, fail_on, framework, allow_new_keys)
+    engine_cfg, rule_set = engine_setup(run_settings)
     try:
-        report = run_verify(checkpoint, config, opts=trailing_opts(), framework=framework_value(framework),
-                            engine_config=engine_cfg, allow_new_keys=allow_new_keys, engine=engine.value)
+        report = app.verify(checkpoint, config, run_settings, engine_config=engine_cfg, engine=engine.value)
     except CfglintError as err:
         print_error(err, config)
         raise typer.Exit(2)
-    if output_format is OutputFormat.json:
-        typer.echo(dump_json(report.to_json()))
-    else:
-        text = findings_format.render(output_format.value, [(checkpoint, config, report.findings)], rule_set,
-                                      colour=findings_text.use_colour(stdout_is_tty()), roles=("checkpoint", "config"))
-        if output_format is OutputFormat.text:
-            check = report.state_dict
-            if check.ran:
-                text += (f"\nstate dict: {check.checked} checkpoint tensors checked; {len(check.missing)} missing, "
-                         f"{len(check.unexpected)} unexpected, {len(check.mismatched)} with another shape")
-        typer.echo(text)
+    typer.echo(verify_report.render(output_format.value, report, checkpoint, config, rule_set,
+                                    colour=findings_text.use_colour(stdout_is_tty())))
     if not report.ok:
         raise typer.Exit(1)
 

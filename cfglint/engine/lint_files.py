@@ -22,10 +22,9 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 from cfglint.engine.config import EngineConfig
 from cfglint.engine.context import render
 from cfglint.engine.finding import Finding, sort_key
-from cfglint.errors import CfglintError
+from cfglint.errors import CfglintError, UnknownKeyError
 from cfglint.model import Location
 
-UNKNOWN_KEY = "L601"
 #: Below this many files, linting in-process beats starting worker processes (measured: about
 #: 0.4 s per worker to import cfglint against 10-20 ms per config).
 MIN_FILES_FOR_PROCESSES = 24
@@ -72,42 +71,41 @@ def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False,
               framework: Optional[str] = None) -> FileReport:
     """One config's findings, or the reason it cannot be read."""
     from cfglint import engine
-    from cfglint.adapters import load
-    from cfglint.engine.checks.lint_partial import is_partial_config
+    from cfglint.adapters import kinds, load
 
     rules = engine.load_rules(config.rule_files)
     extra: List[Finding] = []
     try:
         model = load(path, framework=framework, allow_new_keys=allow_new_keys)
-    except CfglintError as err:
-        if allow_new_keys or not _is_unknown_key(err):
+    except UnknownKeyError as err:
+        if allow_new_keys:
             return FileReport(path, error=err)
-        if UNKNOWN_KEY in rules.enabled(config.select, config.ignore):
-            extra.extend(_unknown_key_findings(err, rules[UNKNOWN_KEY]))
+        rule = rules.for_check("model", "unknown_key")
+        if rule.id in rules.enabled(config.select, config.ignore):
+            extra.extend(_unknown_key_findings(err, rule))
         try:
             model = load(path, framework=framework, allow_new_keys=True)
         except CfglintError as again:
             return FileReport(path, error=again)
+    except CfglintError as err:
+        return FileReport(path, error=err)
     findings = engine.lint(model, config, rules)
-    if is_partial_config(path):
+    if kinds.of(model).is_partial(path):
         findings = [f for f in findings if f.left_location is not None]
     return FileReport(path, sorted(extra + findings, key=sort_key))
 
 
-def _is_unknown_key(err: CfglintError) -> bool:
-    """The Detectron2 YACS resolver's refusal of keys (see adapters/detectron2/yacs.py)."""
-    from cfglint.adapters.detectron2.yacs import UnknownKeysError
-    return isinstance(err, UnknownKeysError)
-
-
-def _unknown_key_findings(err: CfglintError, rule) -> List[Finding]:
+def _unknown_key_findings(err: UnknownKeyError, rule) -> List[Finding]:
     """One error per typo (a close known key, a renamed or COMPUTED_ key); the keys without any
-    close known key in one finding for the file, naming their subtrees (a missing add-on)."""
+    close known key in one finding for the file, naming their subtrees (a missing add-on).
+    A resolver that reports one key only (no `keys`) gives that one finding."""
+    if not hasattr(err, "keys"):
+        return [_unknown_key_finding(err, rule)]
     typos = [k for k in err.keys if k.suggestion or k.kind != "unknown"]
     addon = [k for k in err.keys if not (k.suggestion or k.kind != "unknown")]
-    out = [_finding(rule, k.key, k.message[:1].upper() + k.message[1:], k.location) for k in typos]
+    out = [_finding(rule, k.key, k.message[:1].upper() + k.message[1:], k.location, k.suggestion) for k in typos]
     if addon:
-        out.append(_finding(rule, addon[0].key, _addon_message(addon), addon[0].location, severity="info"))
+        out.append(_finding(rule, addon[0].key, _addon_message(addon), addon[0].location, None, severity="info"))
     return out
 
 
@@ -122,10 +120,18 @@ def _addon_message(keys) -> str:
             "--allow-new-keys; pass it to silence this.")
 
 
-def _finding(rule, key: str, message: str, where: Location, severity: Optional[str] = None) -> Finding:
+def _finding(rule, key: str, message: str, where: Location, suggestion: Optional[str],
+             severity: Optional[str] = None) -> Finding:
     return Finding(rule=rule.id, name=rule.name, severity=severity or rule.severity, field=key, left=key, right=None,
-                   message=render(rule, message=message),
+                   message=render(rule, message=message, key=key, suggestion=suggestion or ""),
                    left_location=where if where.file else None, why=rule.why_line)
+
+
+def _unknown_key_finding(err: UnknownKeyError, rule) -> Finding:
+    return Finding(rule=rule.id, name=rule.name, severity=rule.severity, field=err.key, left=err.key, right=None,
+                   message=render(rule, message=err.message[:1].upper() + err.message[1:], key=err.key,
+                                  suggestion=err.suggestion or ""),
+                   left_location=Location(err.file, err.line) if err.file else None, why=rule.why_line)
 
 
 def lint_paths(files: Sequence[str], config: EngineConfig, jobs: Optional[int] = None,

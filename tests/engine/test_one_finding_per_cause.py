@@ -2,6 +2,8 @@
 names it, with the consequences in its message (engine/checks/causes.py)."""
 from __future__ import annotations
 
+import yaml
+
 import cfglint
 from cfglint import engine
 from tests.conftest import FIXTURES
@@ -10,13 +12,14 @@ from tests.engine.helpers import model
 PAIRS = FIXTURES / "pairs"
 
 
-def _diff(name, train, infer):
-    return engine.diff(cfglint.load(str(PAIRS / name / train)), cfglint.load(str(PAIRS / name / infer)))
+def _diff(name):
+    expected = yaml.safe_load((PAIRS / name / "expected.yaml").read_text())
+    return engine.diff(cfglint.load(str(PAIRS / name / expected["train"])),
+                       cfglint.load(str(PAIRS / name / expected["infer"])))
 
 
 def test_bgr_to_rgb_off_is_one_channel_order_finding_with_mean_and_std_consequences():
-    findings = _diff("mm3_bgr_to_rgb_off", "work_dirs/parts_faster-rcnn_r50_fpn_1x_coco/"
-                     "parts_faster-rcnn_r50_fpn_1x_coco.py", "infer.py")
+    findings = _diff("mm3_bgr_to_rgb_off")
     (finding,) = [f for f in findings if f.severity == "error"]
     assert finding.rule == "I201"
     assert "Consequences: the same written pixel mean applies to swapped channels" in finding.message
@@ -24,7 +27,7 @@ def test_bgr_to_rgb_off_is_one_channel_order_finding_with_mean_and_std_consequen
 
 
 def test_mask_on_is_one_family_finding_with_the_mask_head_as_consequence():
-    findings = [f for f in _diff("d2_mask_vs_faster", "output/config.yaml", "infer.yaml") if f.severity == "error"]
+    findings = [f for f in _diff("d2_mask_vs_faster") if f.severity == "error"]
     assert [f.rule for f in findings] == ["A101"]
     assert "heads.mask differs too (True vs False, A107)" in findings[0].message
 

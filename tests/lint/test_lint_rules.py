@@ -26,7 +26,6 @@ CASES = {
     "d2/retinanet_roi_keys.yaml": ["L401"],
     "d2/mask_keys_mask_off.yaml": ["L402", "L403"],
     "d2/Base-Masks.yaml": [],            # partial config: MASK_ON is the children's to set
-    "d2/output/config.yaml": [],         # a full dump (cfg.dump()) writes every mask/keypoint key
     "d2/unknown_key.yaml": ["L301", "L601"],
     "d2/unknown_keys_many.yaml": ["L601", "L601", "L601"],   # every typo of the file, not the first
     "d2/addon_keys.yaml": ["L601"],                            # one (info) finding for the add-on's keys
@@ -71,6 +70,15 @@ def test_unknown_detectron2_key_names_the_closest_key_and_its_line():
     assert finding.field == "MODEL.ROI_HEADS.NUM_CLASS"
     assert "did you mean MODEL.ROI_HEADS.NUM_CLASSES?" in finding.message
     assert finding.left_location.line == 3
+
+
+def test_a_full_detectron2_dump_is_not_held_to_its_mask_and_keypoint_keys():
+    """cfg.dump() (output/config.yaml) writes every key, ROI_MASK_HEAD.* and ROI_KEYPOINT_HEAD.*
+    included, with MASK_ON/KEYPOINT_ON False: none of them is the user's setting (no L402/L403)."""
+    dump = FIXTURES / "pairs" / "_trained" / "d2_faster_rcnn_R_50_FPN_3x_dump.yaml"
+    report = lint_file(str(dump), EngineConfig())
+    assert report.error is None
+    assert [f.rule for f in report.findings if f.rule.startswith("L4")] == []
 
 
 def test_every_unknown_key_of_a_file_is_reported_with_its_suggestion():

@@ -26,7 +26,7 @@ from cfglint.adapters.detectron2 import compat
 from cfglint.adapters.detectron2.defaults_table import DEFAULTS
 from cfglint.adapters.detectron2.yaml_reader import read_yaml
 from cfglint.adapters.limits import MAX_BASE_DEPTH, read_config_text
-from cfglint.errors import CfglintError, UnsupportedError
+from cfglint.errors import CfglintError, UnknownKeyError, UnsupportedError
 from cfglint.model import Location, ResolvedConfig
 from cfglint.model.resolved import DETECTRON2
 
@@ -322,13 +322,13 @@ class UnknownKey:
     subtree: bool = False          # the key holds a whole new node (MODEL.TENSOR_MASK: {...})
 
 
-class UnknownKeysError(CfglintError):
-    """The file sets keys get_cfg() does not have: led by the first (what detectron2 reports),
-    with all of them in `keys`."""
+class UnknownKeysError(UnknownKeyError):
+    """The file sets keys get_cfg() does not have: led by the first (what detectron2 reports, its
+    `key` and `suggestion`), with all of them in `keys`."""
 
     def __init__(self, keys: Sequence[UnknownKey]):
         first = keys[0]
-        super().__init__(first.message, first.location.file, first.location.line)
+        super().__init__(first.message, first.key, first.suggestion, first.location.file, first.location.line)
         self.keys = list(keys)
 
 
@@ -365,9 +365,11 @@ def _unknown_key(path: KeyPath, root: Dict[str, Any], where: Location) -> Cfglin
         return CfglintError(f"{full_key}: COMPUTED_ keys are set by code at run time and cannot be loaded "
                             "from a config (remove it, or pass --allow-new-keys)", where.file, where.line)
     if full_key in compat.OLD_NAMES:
-        return CfglintError(f"unknown config key {full_key}: it was renamed to {compat.OLD_NAMES[full_key]} "
-                            "(set VERSION: 1 to load an old config)", where.file, where.line)
-    return CfglintError(_unknown_message(full_key, _closest_key(full_key, root)), where.file, where.line)
+        return UnknownKeyError(f"unknown config key {full_key}: it was renamed to {compat.OLD_NAMES[full_key]} "
+                               "(set VERSION: 1 to load an old config)", full_key, compat.OLD_NAMES[full_key],
+                               where.file, where.line)
+    close = _closest_key(full_key, root)
+    return UnknownKeyError(_unknown_message(full_key, close), full_key, close, where.file, where.line)
 
 
 def _dotted_keys(tree: Dict[str, Any], prefix: str = "") -> Iterable[str]:

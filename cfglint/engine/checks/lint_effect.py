@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from typing import Iterator, List, Tuple
 
-from cfglint.engine.checks import model_check
-from cfglint.engine.checks.lint_partial import is_partial_config
+from cfglint.adapters import kinds
+from cfglint.engine.checks import LIST, MAPPING, model_check
 from cfglint.engine.context import ModelContext
 from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
@@ -66,7 +66,8 @@ def _leaf_keys(tree: dict, prefix: str = "") -> set:
     return out
 
 
-@model_check("ignored_keys")
+@model_check("ignored_keys", params={"when": MAPPING, "prefixes": LIST}, placeholders={"condition", "key"},
+             fields=())
 def ignored_keys(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     """params.when: {native key: value} that makes the part absent (all must hold);
     params.prefixes: the native key prefixes that part reads."""
@@ -76,7 +77,7 @@ def ignored_keys(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     when = {tuple(key.split(".")): value for key, value in rule.params.get("when", {}).items()}
     if not all(resolved.get(key) == value for key, value in when.items()):
         return
-    if is_partial_config(ctx.model.path) and any(key not in resolved.locations for key in when):
+    if kinds.of(ctx.model).is_partial(ctx.model.path) and any(key not in resolved.locations for key in when):
         return   # a base leaves MASK_ON at its default for the children to set
     if is_full_dump(ctx):
         return   # a dump writes every key; none of them is known to be the user's

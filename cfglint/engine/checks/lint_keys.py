@@ -30,7 +30,7 @@ from __future__ import annotations
 import difflib
 from typing import Any, Iterator, Optional, Tuple
 
-from cfglint.engine.checks import model_check
+from cfglint.engine.checks import MAPPING, model_check
 from cfglint.engine.context import ModelContext
 from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
@@ -58,7 +58,8 @@ def _file_of(where) -> Optional[str]:
     return None if where is None else where.file
 
 
-@model_check("mmdet_unknown_arguments")
+@model_check("mmdet_unknown_arguments", params={"consumed": MAPPING},
+             placeholders={"hint", "key", "owner", "type_name"}, fields=())
 def mmdet_unknown_arguments(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     from cfglint.adapters.mmdet.signatures import ALWAYS_ALLOWED, lookup
 
