@@ -40,6 +40,12 @@ class Signature:
     params: Tuple[str, ...]
     open: bool              # accepts arbitrary keywords we cannot enumerate
     swallows: bool = False  # a **kwargs that drops what it gets: an extra key is ignored, not a TypeError
+    #: {parameter: keys the constructor pops from that dict before building it}, '*' when it splats
+    #: the whole dict into a call (`ExtendModule(**lang_encoder)`): then nothing under it is judged.
+    consumes: Dict[str, Tuple[str, ...]] = None  # type: ignore[assignment]
+
+    def consumed(self, slot: str) -> Tuple[str, ...]:
+        return (self.consumes or {}).get(slot, ())
 
 
 @dataclass
@@ -52,6 +58,7 @@ class _ClassInfo:
     registered_as: List[str]
     imports: Dict[str, str]
     reads_kwargs: bool = False    # the constructor reads **kwargs itself (pops, renames)
+    consumes: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()   # what __init__ pops from its dict parameters
 
 
 def _package_dir(name: str) -> Optional[Path]:
@@ -86,16 +93,61 @@ def _registered_names(node: ast.ClassDef) -> List[str]:
     return names
 
 
-def _init_params(node: ast.ClassDef) -> Tuple[Optional[List[str]], bool, bool]:
-    """(parameters, takes **kwargs, reads **kwargs itself) of the class's own __init__."""
+def _init_params(node: ast.ClassDef) -> Tuple[Optional[List[str]], bool, bool, Tuple[str, ...]]:
+    """(parameters, takes **kwargs, reads **kwargs itself, consumed dict parameters) of the
+    class's own __init__."""
     for item in node.body:
         if isinstance(item, ast.FunctionDef) and item.name == "__init__":
             a = item.args
             params = [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs][1:]  # drop self
             if a.kwonlyargs and a.args and a.args[0].arg != "self":
                 params = [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs]
-            return params, a.kwarg is not None, a.kwarg is not None and _reads_kwargs(item, a.kwarg.arg)
-    return None, False, False
+            return (params, a.kwarg is not None, a.kwarg is not None and _reads_kwargs(item, a.kwarg.arg),
+                    _consumed_params(item, params))
+    return None, False, False, ()
+
+
+#: `consumes` entry for a parameter whose whole dict the constructor splats (`Cls(**p)`).
+WHOLE = "*"
+
+
+def _consumed_params(func: ast.FunctionDef, params: List[str]) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    """What __init__ takes out of its dict parameters before (or instead of) building them:
+    ((param, keys), ...) for `p.pop('pretrained')` (those keys never reach the class built from
+    `p`), and (param, ('*',)) for `Cls(**p)` (the dict is not a registry config at all) -- on the
+    parameter itself or on a copy (`q = copy.deepcopy(p)`)."""
+    parents = {}
+    for node in ast.walk(func):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    aliases = {name: name for name in params}
+    for node in ast.walk(func):   # q = p / p.copy() / copy.deepcopy(p) / deepcopy(p)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            source = node.value
+            if isinstance(source, ast.Call):
+                if isinstance(source.func, ast.Attribute) and source.func.attr == "copy":
+                    source = source.func.value
+                elif source.args and getattr(source.func, "attr", getattr(source.func, "id", "")) == "deepcopy":
+                    source = source.args[0]
+            if isinstance(source, ast.Name) and source.id in aliases:
+                aliases.setdefault(node.targets[0].id, aliases[source.id])
+    consumed: Dict[str, Set[str]] = {}
+    for node in ast.walk(func):
+        if not (isinstance(node, ast.Name) and node.id in aliases):
+            continue
+        parent = parents.get(id(node))
+        slot = aliases[node.id]
+        if isinstance(parent, ast.Attribute) and parent.attr == "pop":
+            call = parents.get(id(parent))
+            if isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Constant) \
+                    and isinstance(call.args[0].value, str):
+                consumed.setdefault(slot, set()).add(call.args[0].value)
+        elif isinstance(parent, ast.keyword) and parent.arg is None:
+            call = parents.get(id(parent))
+            func_node = getattr(call, "func", None)
+            if not (isinstance(func_node, ast.Attribute) and func_node.attr == "__init__"):
+                consumed.setdefault(slot, set()).add(WHOLE)
+    return tuple((slot, tuple(sorted(keys))) for slot, keys in sorted(consumed.items()))
 
 
 def _reads_kwargs(func: ast.FunctionDef, name: str) -> bool:
@@ -131,9 +183,9 @@ def _scan_file(path: Path, module: str) -> List[_ClassInfo]:
                     bases.append(imports.get(b.id, b.id))
                 elif isinstance(b, ast.Attribute):
                     bases.append(b.attr)
-            params, var_kwargs, reads = _init_params(node)
+            params, var_kwargs, reads, consumes = _init_params(node)
             out.append(_ClassInfo(node.name, module, bases, params, var_kwargs, _registered_names(node), imports,
-                                  reads))
+                                  reads, consumes))
     return out
 
 
@@ -158,41 +210,49 @@ def scan_installed(packages: Tuple[str, ...] = PACKAGES) -> Tuple[Dict[str, Dict
                 owner[id(info)] = pkg
 
     @functools.lru_cache(maxsize=None)
-    def resolve(name: str, depth: int = 0) -> Tuple[Tuple[str, ...], bool, bool]:
+    def resolve(name: str, depth: int = 0) -> Tuple[Tuple[str, ...], bool, bool, Dict[str, Set[str]]]:
         """Parameters of class `name`, following **kwargs and missing __init__ into bases."""
         infos = classes.get(name)
         if not infos or depth > 20:
             # Outside the scanned sources (torch.nn.Module, object...): nn.Module takes no
             # config keywords; an unknown base could take anything.
-            return (), name not in ("Module", "object", "ABCMeta", "nn.Module"), False
+            return (), name not in ("Module", "object", "ABCMeta", "nn.Module"), False, {}
         params: Set[str] = set()
         is_open = False
         swallows = False
+        consumes: Dict[str, Set[str]] = {}
         for info in infos:
             is_open = is_open or info.reads_kwargs
             swallows = swallows or info.var_kwargs
+            for slot, keys in info.consumes:
+                consumes.setdefault(slot, set()).update(keys)
             if info.params is not None:
                 params.update(info.params)
                 if not info.var_kwargs:
                     continue
             for base in info.bases:
-                p, o, w = resolve(base, depth + 1)
+                p, o, w, c = resolve(base, depth + 1)
                 params.update(p)
                 is_open = is_open or o
                 swallows = swallows or w
+                for slot, keys in c.items():
+                    consumes.setdefault(slot, set()).update(keys)
             if not info.bases and (info.params is None or info.var_kwargs):
                 is_open = is_open or info.var_kwargs
-        return tuple(sorted(params)), is_open, swallows
+        return tuple(sorted(params)), is_open, swallows, consumes
 
     tables: Dict[str, Dict[str, dict]] = {pkg: {} for pkg in versions}
     for infos in classes.values():
         for info in infos:
             for reg in info.registered_as:
-                params, is_open, swallows = resolve(info.name)
+                params, is_open, swallows, consumes = resolve(info.name)
                 entry = tables[owner[id(info)]].setdefault(reg, {"params": [], "open": False, "swallows": False})
                 entry["params"] = sorted(set(entry["params"]) | set(params))
                 entry["open"] = entry["open"] or is_open
                 entry["swallows"] = entry["swallows"] or swallows
+                for slot, keys in consumes.items():
+                    known = entry.setdefault("consumes", {})
+                    known[slot] = sorted(set(known.get(slot, ())) | set(keys))
     return tables, versions
 
 
@@ -203,10 +263,15 @@ def _merge(a: Dict[str, dict], b: Dict[str, dict]) -> Dict[str, dict]:
         if name in out:
             out[name] = {"params": sorted(set(out[name]["params"]) | set(entry["params"])),
                          "open": bool(out[name]["open"] or entry["open"]),
-                         "swallows": bool(out[name].get("swallows") or entry.get("swallows"))}
+                         "swallows": bool(out[name].get("swallows") or entry.get("swallows")),
+                         "consumes": _merge_consumes(out[name].get("consumes", {}), entry.get("consumes", {}))}
         else:
             out[name] = entry
     return out
+
+
+def _merge_consumes(a: Dict[str, List[str]], b: Dict[str, List[str]]) -> Dict[str, List[str]]:
+    return {slot: sorted(set(a.get(slot, ())) | set(b.get(slot, ()))) for slot in set(a) | set(b)}
 
 
 def _read_snapshot() -> dict:
@@ -229,7 +294,8 @@ def load_tables() -> Dict[str, Dict[str, Signature]]:
         for pkg in differ:
             if pkg in scanned:
                 raw[pkg] = _merge(raw.get(pkg, {}), scanned[pkg])
-    return {pkg: {name: Signature(tuple(e["params"]), bool(e["open"]), bool(e.get("swallows")))
+    return {pkg: {name: Signature(tuple(e["params"]), bool(e["open"]), bool(e.get("swallows")),
+                                  {slot: tuple(keys) for slot, keys in e.get("consumes", {}).items()})
                   for name, e in table.items()}
             for pkg, table in raw.items()}
 

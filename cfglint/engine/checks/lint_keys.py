@@ -18,6 +18,11 @@ no scope, so it is not judged -- its keys are judged in the configs that use it.
 are written against 2.x constructors: a sweep of the 2.28 zoo gave 255 false reports
 (`img_scale`, `multiscale_mode`, DETR's `transformer=`, `HungarianAssigner(cls_cost=...)`).
 
+Keys an owner's constructor pops from a child dict before building it (DETRHead:
+`loss_cls.pop('bg_cls_weight')`; mmpretrain's Flamingo: `vision_encoder.pop('pretrained')`) are
+read off the sources like the parameters; a child dict the owner splats into a call
+(`ExtendModule(**lang_encoder)`) is not a registry config and is not judged.
+
 A key that a base set for another type (the child replaced `type` without `_delete_`, so mmengine's
 merge kept it) is reported only when the class would refuse it (a TypeError at build); a class
 whose **kwargs drops it silently loses nothing the user meant for it.
@@ -35,18 +40,28 @@ from cfglint.engine.context import ModelContext
 from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
 
-def _typed_dicts(node: Any, path: Tuple, scope: Optional[str]) -> Iterator[Tuple[Tuple, dict, Optional[str]]]:
-    """Every `dict(type=...)` under `node` with the registry scope it is built in."""
+def _typed_dicts(node: Any, path: Tuple, scope: Optional[str], popped: frozenset = frozenset()
+                 ) -> Iterator[Tuple[Tuple, dict, Optional[str], frozenset, Any]]:
+    """Every `dict(type=...)` under `node`: (path, dict, registry scope, keys its owner pops from
+    it before building it, its signature lookup). A dict its owner splats into a call
+    (`Cls(**cfg)`) is not a registry config: nothing under it is visited."""
+    from cfglint.adapters.mmdet.signatures import WHOLE, lookup
+
     if isinstance(node, dict):
         if isinstance(node.get("_scope_"), str):
             scope = node["_scope_"]
+        signature = None
         if isinstance(node.get("type"), str):
-            yield path, node, scope
+            judged, signature = lookup(node["type"], scope)
+            yield path, node, scope, popped, (judged, signature)
         for key, value in node.items():
-            yield from _typed_dicts(value, path + (key,), scope)
+            taken = frozenset(signature.consumed(key)) if signature is not None else frozenset()
+            if WHOLE in taken:
+                continue
+            yield from _typed_dicts(value, path + (key,), scope, taken)
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _typed_dicts(value, path + (index,), scope)
+            yield from _typed_dicts(value, path + (index,), scope, popped)
 
 
 def is_mmdet2_config(data: dict) -> bool:
@@ -61,7 +76,7 @@ def _file_of(where) -> Optional[str]:
 @model_check("mmdet_unknown_arguments", params={"consumed": MAPPING},
              placeholders={"hint", "key", "owner", "type_name"}, fields=())
 def mmdet_unknown_arguments(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
-    from cfglint.adapters.mmdet.signatures import ALWAYS_ALLOWED, lookup
+    from cfglint.adapters.mmdet.signatures import ALWAYS_ALLOWED
 
     resolved = ctx.model.resolved
     if ctx.model.framework != "mmdet" or resolved is None or not isinstance(resolved.data.get("model"), dict) \
@@ -70,9 +85,9 @@ def mmdet_unknown_arguments(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     default_scope = resolved.data.get("default_scope")
     default_scope = default_scope if isinstance(default_scope, str) else None
     consumed = {slot: set(keys) for slot, keys in rule.params.get("consumed", {}).items()}
-    for path, node, scope in _typed_dicts(resolved.data["model"], ("model",), default_scope):
-        popped = consumed.get(path[-1], set()) if path else set()
-        judged, signature = lookup(node["type"], scope)
+    for path, node, scope, taken, (judged, signature) in _typed_dicts(resolved.data["model"], ("model",),
+                                                                    default_scope):
+        popped = (consumed.get(path[-1], set()) if path else set()) | taken
         if not judged or signature is None or signature.open:
             continue
         type_file = _file_of(resolved.location_of(path + ("type",)))
