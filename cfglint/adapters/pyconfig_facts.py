@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 D2, MM = "d2", "mm"
+#: Import roots that mark a LazyConfig file; OpenMMLab packages all start with "mm".
+_D2_PACKAGES = frozenset({"detectron2", "detrex"})
+_MM_PREFIX = "mm"
 
 _D2_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(?:detectron2|detrex)[\w.]*[ \t]+import|import[ \t]+(?:detectron2|detrex)|"
                         r"from[ \t]+\.+common[\w.]*[ \t]+import)", re.M)
@@ -108,15 +111,15 @@ def _facts_from_ast(text: str) -> Facts:
             root = (node.module or "").split(".")[0]
             if node.level and not _inside_read_base(node):
                 d2 = evidence = True           # a LazyConfig importing another config module
-            if node.level or root in ("detectron2", "detrex"):
+            if node.level or root in _D2_PACKAGES:
                 imported.update(alias.asname or alias.name for alias in node.names)
-            d2 = d2 or root in ("detectron2", "detrex")
-            mm = mm or (not node.level and root.startswith("mm"))
+            d2 = d2 or root in _D2_PACKAGES
+            mm = mm or (not node.level and root.startswith(_MM_PREFIX))
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 root = alias.name.split(".")[0]
-                d2 = d2 or root in ("detectron2", "detrex")
-                mm = mm or root.startswith("mm")
+                d2 = d2 or root in _D2_PACKAGES
+                mm = mm or root.startswith(_MM_PREFIX)
         elif isinstance(node, ast.With) and any(_is_read_base(item.context_expr) for item in node.items):
             mm = evidence = True
         elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:

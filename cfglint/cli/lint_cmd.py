@@ -64,6 +64,7 @@ def lint(
     if verbose and not quiet:
         for path in run.skipped:
             typer.echo(f"{path}: skipped, not a Detectron2 or MMDetection config", err=True)
+        _explain_image_flow(run.reports)
     for report in run.unreadable:
         print_error(report.error, report.path)
     if statistics:
@@ -119,6 +120,17 @@ def _renamed(report, temp: str, shown: str):
     if error is not None:
         error.message = error.message.replace(temp, shown)
     return dataclasses.replace(report, path=shown, findings=findings, error=error)
+
+
+def _explain_image_flow(reports) -> None:
+    """`-v`: what each model call of a linted script gets (channel order, scale, ... and the line that
+    made it so, or "unknown"), so a silent image-flow rule can be understood."""
+    scripts = [r.path for r in reports if r.path.endswith(".py")]
+    if scripts:
+        from cfglint.imageflow import analyze_path
+        for path in scripts:
+            for line in analyze_path(path).explain():
+                typer.echo(f"{line} [image flow]", err=True)
 
 
 def register(app: typer.Typer) -> None:

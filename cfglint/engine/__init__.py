@@ -31,10 +31,12 @@ def diff(left: CommonModel, right: CommonModel, config: Optional[EngineConfig] =
     findings: List[Finding] = []
     for rule in enabled.values():
         if rule.scope == "pair" and rule.check in pair_checks:
-            findings.extend(pair_checks[rule.check](ctx, rule))
+            findings.extend(pair_checks[rule.check].fn(ctx, rule))
         elif rule.scope == "model" and rule.check in model_checks and rule.in_diff:
+            check = model_checks[rule.check]
             for side, model in (("left", left), ("right", right)):
-                findings.extend(model_checks[rule.check](ModelContext(model, rules, side), rule))
+                if check.applies_to(model):
+                    findings.extend(check.fn(ModelContext(model, rules, side), rule))
     evaluated = {i for i, r in enabled.items() if r.scope in ("pair", "meta") or r.in_diff}
     from cfglint.engine.checks.causes import fold
     return fold(_finish(findings, [left, right], rules, evaluated))
@@ -52,8 +54,9 @@ def lint(model: CommonModel, config: Optional[EngineConfig] = None,
     model_checks = checks_of("model")
     findings: List[Finding] = []
     for rule in enabled.values():
-        if rule.scope == "model" and rule.check in model_checks:
-            findings.extend(model_checks[rule.check](ModelContext(model, rules), rule))
+        check = model_checks.get(rule.check) if rule.scope == "model" else None
+        if check is not None and check.applies_to(model):
+            findings.extend(check.fn(ModelContext(model, rules), rule))
     return _finish(findings, [model], rules, {i for i, r in enabled.items() if r.scope in ("model", "meta")})
 
 

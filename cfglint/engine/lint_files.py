@@ -49,14 +49,15 @@ def discover(paths: Sequence[str], framework: Optional[str] = None) -> Tuple[Lis
     skipped: List[str] = []
     for path in paths:
         if not os.path.isdir(path):
-            if os.path.exists(path) and framework is None and detect_framework(path) is None:
+            if os.path.exists(path) and framework is None and detect_framework(path) is None \
+                    and not _feeds_a_detector(path):
                 skipped.append(path)
             else:
                 found.append(path)
             continue
         for candidate in _walk(path):
             if candidate.endswith(CONFIG_SUFFIXES):
-                (found if detect_framework(candidate) else skipped).append(candidate)
+                (found if detect_framework(candidate) or _feeds_a_detector(candidate) else skipped).append(candidate)
     return found, skipped
 
 
@@ -71,7 +72,7 @@ def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False,
               framework: Optional[str] = None) -> FileReport:
     """One config's findings, or the reason it cannot be read."""
     from cfglint import engine
-    from cfglint.adapters import kinds, load
+    from cfglint.adapters import detect_framework, kinds, load
 
     rules = engine.load_rules(config.rule_files)
     extra: List[Finding] = []
@@ -88,7 +89,9 @@ def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False,
         except CfglintError as again:
             return FileReport(path, error=again)
     except CfglintError as err:
-        return FileReport(path, error=err)
+        if _feeds_a_detector(path) and detect_framework(path) is None:
+            return FileReport(path, _script_image_flow(path, config, rules))   # not a config: image flow only
+        return FileReport(path, _script_image_flow(path, config, rules), error=err)
     findings = engine.lint(model, config, rules)
     if kinds.of(model).is_partial(path):
         findings = [f for f in findings if f.left_location is not None]
@@ -125,6 +128,22 @@ def _finding(rule, key: str, message: str, where: Location, suggestion: Optional
     return Finding(rule=rule.id, name=rule.name, severity=severity or rule.severity, field=key, left=key, right=None,
                    message=render(rule, message=message, key=key, suggestion=suggestion or ""),
                    left_location=where if where.file else None, why=rule.why_line)
+
+
+def _feeds_a_detector(path: str) -> bool:
+    """A Python file that may hand images to a detector (rules P*), config or not."""
+    if not path.endswith(".py"):
+        return False
+    from cfglint.engine.checks.image_flow import feeds_a_detector
+    return feeds_a_detector(path)
+
+
+def _script_image_flow(path: str, config: EngineConfig, rules) -> List[Finding]:
+    """A Python file no adapter reads as a config may still hand images to a detector (rules P*)."""
+    if not path.endswith(".py"):
+        return []
+    from cfglint.engine.checks.image_flow import lint_script
+    return lint_script(path, config, rules)
 
 
 def _unknown_key_finding(err: UnknownKeyError, rule) -> Finding:

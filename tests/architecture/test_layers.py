@@ -71,3 +71,47 @@ def test_the_scan_sees_lazy_and_relative_imports(tmp_path):
     path = tmp_path / "x.py"
     path.write_text("def f():\n    from cfglint.cli import main\n\nfrom ..report import show_text\n")
     assert sorted(t for _, t in _imports(path, "cfglint.adapters.x")) == ["cfglint.cli", "cfglint.report"]
+
+
+def _framework_name_comparisons(tree: ast.AST, names):
+    """Lines where a framework's name is compared (==, !=, in, not in) as a string literal."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        literals = []
+        for operand in operands:
+            elements = operand.elts if isinstance(operand, (ast.Tuple, ast.List, ast.Set)) else [operand]
+            literals += [e.value for e in elements if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        if any(literal in names for literal in literals):
+            yield node.lineno
+
+
+def test_frameworks_are_dispatched_by_kind_objects_only():
+    """No module outside a kind's own package compares a framework's name as a string."""
+    from cfglint.adapters import kinds
+    names = {kind.name for kind in kinds.all_kinds()}
+    own = {PACKAGE / "adapters" / name for name in ("detectron2", "mmdet", "script")}
+    found = []
+    for path, _ in _modules():
+        if any(folder in path.parents for folder in own):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += [f"{path.relative_to(PACKAGE.parent)}:{line}" for line in _framework_name_comparisons(tree, names)]
+    assert not found, "framework names compared outside their kinds: " + ", ".join(found)
+
+
+def test_the_comparison_scan_can_fail():
+    tree = ast.parse('if fw == "mmdet":\n    pass\nif kind in ("detectron2", "x"):\n    pass\n')
+    assert list(_framework_name_comparisons(tree, {"mmdet", "detectron2"})) == [1, 3]
+
+
+def test_an_unknown_kind_is_an_error_not_a_fall_through():
+    import pytest
+    from cfglint.adapters import kinds, normalize
+    from cfglint.errors import CfglintError
+    from cfglint.model import ResolvedConfig
+    with pytest.raises(CfglintError, match="unknown framework 'tensorflow'"):
+        kinds.get("tensorflow")
+    with pytest.raises(CfglintError, match="unknown framework"):
+        normalize(ResolvedConfig(framework="tensorflow", path="x.py", data={}))

@@ -38,6 +38,15 @@ class Check:
     params: Mapping[str, str]               # param name -> one of NUMBER, TEXT, LIST, MAPPING
     placeholders: FrozenSet[str]            # what a message template may name
     fields: Optional[FrozenSet[str]]        # None: the check reads the rule's own fields
+    kinds: Optional[FrozenSet[str]] = None  # model checks: only configs of these kinds (None: all)
+    syntaxes: Optional[FrozenSet[str]] = None   # ... and only of these ResolvedConfig.syntax values
+
+    def applies_to(self, model) -> bool:
+        """Whether a model check looks at `model` at all (a Detectron2-only check skips mmdet)."""
+        if self.kinds is not None and model.framework not in self.kinds:
+            return False
+        resolved = getattr(model, "resolved", None)
+        return self.syntaxes is None or (resolved is not None and resolved.syntax in self.syntaxes)
 
     def problems(self, fields: Iterable[str], params: Mapping[str, object], message_names: Iterable[str]):
         """What is wrong with a rule bound to this check (messages, empty when it is fine)."""
@@ -63,11 +72,13 @@ CHECKS: Dict[Tuple[str, str], Check] = {}
 
 
 def _register(scope: str, name: str, fn: Optional[Callable], params: Optional[Mapping[str, str]],
-              placeholders: Iterable[str], fields: Optional[Iterable[str]]) -> Check:
+              placeholders: Iterable[str], fields: Optional[Iterable[str]], kinds: Optional[Iterable[str]] = None,
+              syntaxes: Optional[Iterable[str]] = None) -> Check:
     for kind in (params or {}).values():
         assert kind in _PARAM_TYPES, f"{name}: unknown param type {kind!r}"
     check = Check(name, scope, fn, dict(params or {}), BASE_PLACEHOLDERS[scope] | frozenset(placeholders),
-                  None if fields is None else frozenset(fields))
+                  None if fields is None else frozenset(fields), None if kinds is None else frozenset(kinds),
+                  None if syntaxes is None else frozenset(syntaxes))
     CHECKS[(scope, name)] = check
     return check
 
@@ -81,9 +92,11 @@ def pair_check(name: str, params: Optional[Mapping[str, str]] = None, placeholde
 
 
 def model_check(name: str, params: Optional[Mapping[str, str]] = None, placeholders: Iterable[str] = (),
-                fields: Optional[Iterable[str]] = None):
+                fields: Optional[Iterable[str]] = None, kinds: Optional[Iterable[str]] = None,
+                syntaxes: Optional[Iterable[str]] = None):
+    """`kinds` / `syntaxes`: the configs the check is about (the engine skips the others)."""
     def register(fn: Callable) -> Callable:
-        _register("model", name, fn, params, placeholders, fields)
+        _register("model", name, fn, params, placeholders, fields, kinds, syntaxes)
         return fn
     return register
 
@@ -92,9 +105,9 @@ def get_check(scope: str, name: str) -> Optional[Check]:
     return CHECKS.get((scope, name))
 
 
-def checks_of(scope: str) -> Dict[str, Callable]:
-    """{name: function} of the checks of `scope` that have a function."""
-    return {name: check.fn for (s, name), check in CHECKS.items() if s == scope and check.fn is not None}
+def checks_of(scope: str) -> Dict[str, Check]:
+    """{name: check} of the checks of `scope` that have a function."""
+    return {name: check for (s, name), check in CHECKS.items() if s == scope and check.fn is not None}
 
 
 # -- checks whose findings the engine emits itself (no function; the emitter looks its rule up) -------
@@ -127,3 +140,4 @@ for _scope, _name, _placeholders, _fields in EMITTED:
 # Importing the modules registers their checks.
 from cfglint.engine.checks import classes, compare, consistency, resize  # noqa: E402,F401
 from cfglint.engine.checks import lint_effect, lint_input, lint_keys, lint_values, lint_weights  # noqa: E402,F401
+from cfglint.engine.checks import image_flow  # noqa: E402,F401

@@ -24,8 +24,6 @@ from cfglint.model import Location
 def keys_set_by_file(ctx: ModelContext) -> List[Tuple[str, Location]]:
     """(dotted native key, location) of every value the linted file itself writes."""
     resolved = ctx.model.resolved
-    if resolved is None or resolved.syntax != "yacs":
-        return []
     own = os.path.abspath(ctx.model.path)
     return sorted((".".join(map(str, key)), loc) for key, loc in resolved.locations.items()
                   if loc is not None and loc.file and os.path.abspath(loc.file) == own)
@@ -67,13 +65,11 @@ def _leaf_keys(tree: dict, prefix: str = "") -> set:
 
 
 @model_check("ignored_keys", params={"when": MAPPING, "prefixes": LIST}, placeholders={"condition", "key"},
-             fields=())
+             fields=(), syntaxes=("yacs",))
 def ignored_keys(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     """params.when: {native key: value} that makes the part absent (all must hold);
     params.prefixes: the native key prefixes that part reads."""
     resolved = ctx.model.resolved
-    if resolved is None or resolved.syntax != "yacs":
-        return
     when = {tuple(key.split(".")): value for key, value in rule.params.get("when", {}).items()}
     if not all(resolved.get(key) == value for key, value in when.items()):
         return

@@ -74,13 +74,12 @@ def _file_of(where) -> Optional[str]:
 
 
 @model_check("mmdet_unknown_arguments", params={"consumed": MAPPING},
-             placeholders={"hint", "key", "owner", "type_name"}, fields=())
+             placeholders={"hint", "key", "owner", "type_name"}, fields=(), kinds=("mmdet",))
 def mmdet_unknown_arguments(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     from cfglint.adapters.mmdet.signatures import ALWAYS_ALLOWED
 
     resolved = ctx.model.resolved
-    if ctx.model.framework != "mmdet" or resolved is None or not isinstance(resolved.data.get("model"), dict) \
-            or is_mmdet2_config(resolved.data):
+    if resolved is None or not isinstance(resolved.data.get("model"), dict) or is_mmdet2_config(resolved.data):
         return
     default_scope = resolved.data.get("default_scope")
     default_scope = default_scope if isinstance(default_scope, str) else None

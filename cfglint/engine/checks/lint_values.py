@@ -57,7 +57,7 @@ def _batch_resize_range(ctx: ModelContext):
     that is the training scale too. (lo, hi); None without a resizing batch augment; False for a
     batch augment that resizes otherwise (not judged)."""
     resolved = ctx.model.resolved
-    if resolved is None or ctx.model.framework != "mmdet":
+    if resolved is None:   # (only mmengine configs have a model.data_preprocessor.batch_augments)
         return None
     augments = resolved.get(("model", "data_preprocessor", "batch_augments"))
     if not isinstance(augments, (list, tuple)):
