@@ -10,9 +10,10 @@ from typing import List, Optional
 
 import typer
 
-from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, EXIT_ZERO_OPTION, FAIL_ON_OPTION, FORMAT_OPTION, FRAMEWORK_OPTION,
-                                IGNORE_OPTION, RULES_OPTION, SELECT_OPTION, FindingsFormat, Framework, Severity,
-                                as_output_format, engine_setup, fail_usage, print_error, settings, stdout_is_tty)
+from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, EXIT_ZERO_OPTION, FAIL_ON_OPTION, FORMAT_OPTION,
+                                FRAMEWORK_OPTION, IGNORE_OPTION, RULES_OPTION, SELECT_OPTION, FindingsFormat,
+                                Framework, Severity, as_output_format, engine_setup, fail_usage, print_error,
+                                settings, stdout_is_tty)
 
 
 def diff(
