@@ -68,6 +68,7 @@ def show(paths: Sequence[str], settings: Settings, raw: bool = False) -> List[Sh
 class DiffRun:
     reports: List[Tuple[str, str, List[Finding]]] = field(default_factory=list)
     errors: List[CfglintError] = field(default_factory=list)
+    failed: List[str] = field(default_factory=list)   # per error: the config being read (train or infer)
 
     def findings(self) -> List[Finding]:
         return [f for _, _, findings in self.reports for f in findings]
@@ -79,18 +80,21 @@ def diff(pairs: Sequence[Tuple[str, str]], settings: Settings, config: EngineCon
     from cfglint import engine
     from cfglint.adapters import load, resolve
     run = DiffRun()
+    read = resolve if raw else load
     for left, right in pairs:
+        current = left   # named in the error when one of its bases is at fault
         try:
+            left_cfg = read(left, framework=settings.framework, allow_new_keys=settings.allow_new_keys)
+            current = right
+            right_cfg = read(right, framework=settings.framework, opts=settings.opts,
+                             allow_new_keys=settings.allow_new_keys)
             if raw:
-                findings = engine.raw_diff(resolve(left, allow_new_keys=settings.allow_new_keys),
-                                           resolve(right, opts=settings.opts, allow_new_keys=settings.allow_new_keys),
-                                           config, filtered=filtered, exclude=exclude, rules=rules)
+                findings = engine.raw_diff(left_cfg, right_cfg, config, filtered=filtered, exclude=exclude, rules=rules)
             else:
-                findings = engine.diff(load(left, allow_new_keys=settings.allow_new_keys),
-                                       load(right, opts=settings.opts, allow_new_keys=settings.allow_new_keys),
-                                       config, rules=rules)
+                findings = engine.diff(left_cfg, right_cfg, config, rules=rules)
         except CfglintError as err:
             run.errors.append(err)
+            run.failed.append(current)
             continue
         run.reports.append((left, right, findings))
     return run
@@ -113,8 +117,9 @@ class LintRun:
 
 def lint(paths: Sequence[str], settings: Settings, config: EngineConfig, jobs: Optional[int] = None) -> LintRun:
     from cfglint.engine.lint_files import discover, lint_paths
-    files, skipped = discover(paths)
-    return LintRun(lint_paths(files, config, jobs=jobs, allow_new_keys=settings.allow_new_keys), skipped)
+    files, skipped = discover(paths, framework=settings.framework)
+    return LintRun(lint_paths(files, config, jobs=jobs, allow_new_keys=settings.allow_new_keys,
+                              framework=settings.framework), skipped)
 
 
 # -- verify -----------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import sys
 from typing import Any, Optional
 
@@ -12,7 +13,24 @@ from cfglint.report.jsonout import dump_json  # noqa: F401  (the commands print 
 
 
 class OutputFormat(str, enum.Enum):
+    """Every format; each command's --format offers only its own (DataFormat, FindingsFormat)."""
     text = "text"
+    concise = "concise"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+class DataFormat(str, enum.Enum):
+    """The formats of the commands that print data, not findings (show, convert, rules)."""
+    text = "text"
+    json = "json"
+
+
+class FindingsFormat(str, enum.Enum):
+    """The formats of the commands that report findings (lint, diff, verify)."""
+    text = "text"
+    concise = "concise"
     json = "json"
     sarif = "sarif"
     github = "github"
@@ -33,7 +51,12 @@ def _framework_enum() -> type:
 Framework = _framework_enum()
 
 
-FORMAT_OPTION = typer.Option(OutputFormat.text, "--format", "-f", help="Output format.")
+FORMAT_OPTION = typer.Option(FindingsFormat.text, "--format", "-f",
+                             help="Output format (concise: one line per finding, file:line: RULE message).")
+DATA_FORMAT_OPTION = typer.Option(DataFormat.text, "--format", "-f", help="Output format.")
+EXIT_ZERO_OPTION = typer.Option(False, "--exit-zero", help="Exit 0 even when findings are at or above --fail-on "
+                                                           "(unreadable input still exits 2).")
+QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="Print the findings only: no summary line.")
 FRAMEWORK_OPTION = typer.Option(None, "--framework", help="Framework of the config(s); detected when omitted.")
 ALLOW_NEW_KEYS_OPTION = typer.Option(
     False, "--allow-new-keys",
@@ -45,9 +68,25 @@ def trailing_opts(ctx: typer.Context) -> list:
     return list(ctx.find_root().obj or ())
 
 
-def print_error(err: CfglintError) -> None:
-    """One line on stderr, `file:line: message`."""
-    typer.echo(f"error: {err}" if not err.file else str(err), err=True)
+def print_error(err: CfglintError, config: Optional[str] = None) -> None:
+    """One line on stderr, `file:line: message`; when the file at fault is a base of `config` (the
+    file the user asked about), that file is named too."""
+    text = f"error: {err}" if not err.file else str(err)
+    if config and err.file and os.path.isfile(err.file) and not _same_file(err.file, config):
+        text += f" (in a base of {config})"
+    typer.echo(text, err=True)
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.realpath(a) == os.path.realpath(b)
+    except (OSError, ValueError):
+        return a == b
+
+
+def as_output_format(value: "enum.Enum") -> OutputFormat:
+    """A command's own format enum as the shared OutputFormat."""
+    return OutputFormat(value.value)
 
 
 def fail_usage(message: str) -> "typer.Exit":

@@ -11,7 +11,8 @@ from typing import Optional
 
 import typer
 
-from cfglint.cli.common import FORMAT_OPTION, Framework, OutputFormat, fail_usage, print_error
+from cfglint.cli.common import (DATA_FORMAT_OPTION, DataFormat, Framework, OutputFormat, as_output_format, fail_usage,
+                                print_error)
 from cfglint.errors import CfglintError
 
 
@@ -20,18 +21,19 @@ def convert(
     to: Framework = typer.Option(..., "--to", help="Target framework."),
     output: str = typer.Option(..., "--output", "-o", help="Where to write the converted config or checkpoint."),
     config: Optional[str] = typer.Option(None, "--config", help="The config SOURCE (a checkpoint) was trained with."),
-    output_format: OutputFormat = FORMAT_OPTION,
+    output_format: DataFormat = DATA_FORMAT_OPTION,
 ) -> None:
     """Convert a Detectron2 YAML config (or checkpoint) to MMDetection, or the reverse, and prove it."""
     from cfglint import app
     from cfglint.report import convert_report
 
+    output_format = as_output_format(output_format)
     if output_format not in (OutputFormat.text, OutputFormat.json):
         raise fail_usage("convert supports --format text or json")
     try:
         run = app.convert(source, to.value, output, config)
     except CfglintError as err:
-        print_error(err)
+        print_error(err, config or source)
         raise typer.Exit(2)
     typer.echo(convert_report.render(output_format.value, run))
     raise typer.Exit(1 if run.failed else 0)

@@ -5,18 +5,20 @@ from typing import List, Optional
 
 import typer
 
-from cfglint.cli.common import FORMAT_OPTION, OutputFormat, dump_json, fail_usage, print_error
+from cfglint.cli.common import (DATA_FORMAT_OPTION, DataFormat, OutputFormat, as_output_format, dump_json, fail_usage,
+                                print_error)
 from cfglint.errors import CfglintError
 
 
 def rules(
     rule_id: Optional[str] = typer.Argument(None, metavar="[ID]", help="A rule id (A101) or name (arch-mismatch)."),
-    output_format: OutputFormat = FORMAT_OPTION,
+    output_format: DataFormat = DATA_FORMAT_OPTION,
     extra: Optional[List[str]] = typer.Option(None, "--rules", help="Extra rule file (YAML); repeatable."),
 ) -> None:
     """List cfglint's rules, or explain one: what it does, why it matters, an example."""
     from cfglint.cli.common import settings
 
+    output_format = as_output_format(output_format)
     if output_format not in (OutputFormat.text, OutputFormat.json):
         raise fail_usage("rules supports --format text or json")
     try:

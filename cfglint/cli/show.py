@@ -5,15 +5,15 @@ from typing import List, Optional
 
 import typer
 
-from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FORMAT_OPTION, FRAMEWORK_OPTION, Framework, OutputFormat,
-                                fail_usage, print_error, settings)
+from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, DATA_FORMAT_OPTION, FRAMEWORK_OPTION, DataFormat, Framework,
+                                OutputFormat, as_output_format, fail_usage, print_error, settings)
 
 
 def show(
     ctx: typer.Context,
     paths: List[str] = typer.Argument(..., help="Config files (Detectron2 YAML/LazyConfig, MMDetection .py/.yaml/.json)."),
     raw: bool = typer.Option(False, "--raw", help="Print the fully resolved native config instead of the common model."),
-    output_format: OutputFormat = FORMAT_OPTION,
+    output_format: DataFormat = DATA_FORMAT_OPTION,
     framework: Optional[Framework] = FRAMEWORK_OPTION,
     allow_new_keys: bool = ALLOW_NEW_KEYS_OPTION,
 ) -> None:
@@ -24,6 +24,7 @@ def show(
     from cfglint import app
     from cfglint.report import show_text
 
+    output_format = as_output_format(output_format)
     if output_format not in (OutputFormat.text, OutputFormat.json):
         raise fail_usage("show supports --format text or json")
     shown = app.show(paths, settings(ctx, framework=framework, allow_new_keys=allow_new_keys), raw=raw)

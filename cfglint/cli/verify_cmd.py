@@ -12,8 +12,8 @@ from typing import List, Optional
 import typer
 
 from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FAIL_ON_OPTION, FORMAT_OPTION, FRAMEWORK_OPTION, IGNORE_OPTION,
-                                RULES_OPTION, SELECT_OPTION, Framework, OutputFormat, Severity, engine_setup,
-                                print_error, settings, stdout_is_tty)
+                                RULES_OPTION, SELECT_OPTION, FindingsFormat, Framework, Severity, as_output_format,
+                                engine_setup, print_error, settings, stdout_is_tty)
 from cfglint.errors import CfglintError
 
 
@@ -27,7 +27,7 @@ def verify(
     checkpoint: str = typer.Argument(..., help="Checkpoint: .pth/.pt (zip or legacy), Detectron2 .pkl, .safetensors, "
                                                "or an fsspec URL (s3://, gs://, https://)."),
     config: str = typer.Option(..., "--config", "-c", help="The config the checkpoint will be served with."),
-    output_format: OutputFormat = FORMAT_OPTION,
+    output_format: FindingsFormat = FORMAT_OPTION,
     framework: Optional[Framework] = FRAMEWORK_OPTION,
     fail_on: Optional[Severity] = FAIL_ON_OPTION,
     select: Optional[List[str]] = SELECT_OPTION,
@@ -44,12 +44,13 @@ def verify(
     from cfglint import app
     from cfglint.report import findings_text, verify_report
 
+    output_format = as_output_format(output_format)
     run_settings = settings(ctx, select, ignore, rules, fail_on, framework, allow_new_keys)
     engine_cfg, rule_set = engine_setup(run_settings)
     try:
         report = app.verify(checkpoint, config, run_settings, engine_config=engine_cfg, engine=engine.value)
     except CfglintError as err:
-        print_error(err)
+        print_error(err, config)
         raise typer.Exit(2)
     typer.echo(verify_report.render(output_format.value, report, checkpoint, config, rule_set,
                                     colour=findings_text.use_colour(stdout_is_tty())))

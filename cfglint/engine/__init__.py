@@ -38,7 +38,8 @@ def diff(left: CommonModel, right: CommonModel, config: Optional[EngineConfig] =
                 if check.applies_to(model):
                     findings.extend(check.fn(ModelContext(model, rules, side), rule))
     evaluated = {i for i, r in enabled.items() if r.scope in ("pair", "meta") or r.in_diff}
-    return _finish(findings, [left, right], rules, evaluated)
+    from cfglint.engine.checks.causes import fold
+    return fold(_finish(findings, [left, right], rules, evaluated))
 
 
 def lint(model: CommonModel, config: Optional[EngineConfig] = None,

@@ -47,9 +47,15 @@ def location(model: CommonModel, field: str) -> Optional[Location]:
     return None if prov is None else prov.location
 
 
+def _native_key(model: CommonModel, field: str) -> Optional[str]:
+    prov = model.provenance.get(field)
+    return None if prov is None else prov.native_key
+
+
 def render(rule: Rule, **values: Any) -> str:
+    from cfglint.engine.plural import fix_counts
     try:
-        return rule.message.format(**values)
+        return fix_counts(rule.message.format(**values))
     except (KeyError, IndexError, ValueError):
         # A user rule's template names a placeholder this check does not provide: keep the facts.
         return f"{rule.summary} ({values.get('left_desc', '')}; {values.get('right_desc', '')})"
@@ -71,7 +77,7 @@ class PairContext:
         return Finding(rule=rule.id, name=rule.name, severity=severity or rule.severity, field=field,
                        left=left, right=right, message=render(rule, **values),
                        left_location=location(self.left, field), right_location=location(self.right, field),
-                       why=rule.why_line)
+                       why=rule.why_line, native_keys=(_native_key(self.left, field), _native_key(self.right, field)))
 
     def not_comparable(self, field: str) -> Finding:
         """One side cannot express `field` (None): an info finding, never an error."""

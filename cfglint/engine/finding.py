@@ -1,8 +1,8 @@
 """A finding: one rule's verdict about one field, in the shape of the public contract (FINDING)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 from cfglint.model.location import Location
 
@@ -26,6 +26,8 @@ class Finding:
     left_location: Optional[Location] = None
     right_location: Optional[Location] = None
     why: str = ""   # the rule's one-line "why it matters"; for people, not part of the JSON contract
+    #: The native keys the finding's values come from, per side (for telling causes apart; not JSON).
+    native_keys: Tuple[Optional[str], ...] = field(default=(), compare=False, repr=False)
 
     def to_json(self) -> Dict[str, Any]:
         return {

@@ -4,9 +4,13 @@ Each file is independent (its own bases are read with it), so files are spread o
 processes; a handful of files is linted in-process, where start-up would cost more than it saves.
 A file that cannot be read becomes an error report and the others continue.
 
-Detectron2 refuses a YACS key its defaults lack. For `lint` that refusal is a finding (L601, with
-the did-you-mean of the resolver), and the rest of the file is still linted as with
---allow-new-keys, so one typo does not hide every other problem of the file.
+Detectron2 refuses a YACS key its defaults lack. For `lint` that refusal is a finding (L601), and
+the rest of the file is still linted as with --allow-new-keys, so one typo does not hide every
+other problem of the file. The resolver collects every unknown key of the file (with its closest
+known key) in a structured error: a key with a close known key is a typo, one error each; the keys
+with none are what a project add-on cfglint did not find would define (`add_densepose_config`
+adds MODEL.DENSEPOSE_ON, MODEL.ROI_DENSEPOSE_HEAD...), so they make ONE finding per file naming the
+unknown subtrees, at info level: cfglint cannot judge keys whose definition it has not seen.
 """
 from __future__ import annotations
 
@@ -34,17 +38,19 @@ class FileReport:
     error: Optional[CfglintError] = None      # the file could not be read
 
 
-def discover(paths: Sequence[str]) -> Tuple[List[str], List[str]]:
+def discover(paths: Sequence[str], framework: Optional[str] = None) -> Tuple[List[str], List[str]]:
     """(configs to lint, files skipped as not being detection configs), in a stable order.
 
-    A named file that does not exist is kept, so that linting it reports "no such file"."""
+    A named file that does not exist is kept, so that linting it reports "no such file"; with
+    `framework` given, every named file is linted as a config of that framework."""
     from cfglint.adapters import CONFIG_SUFFIXES, detect_framework
 
     found: List[str] = []
     skipped: List[str] = []
     for path in paths:
         if not os.path.isdir(path):
-            if os.path.exists(path) and detect_framework(path) is None and not _feeds_a_detector(path):
+            if os.path.exists(path) and framework is None and detect_framework(path) is None \
+                    and not _feeds_a_detector(path):
                 skipped.append(path)
             else:
                 found.append(path)
@@ -62,7 +68,8 @@ def _walk(root: str) -> Iterable[str]:
             yield os.path.join(directory, name)
 
 
-def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False) -> FileReport:
+def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False,
+              framework: Optional[str] = None) -> FileReport:
     """One config's findings, or the reason it cannot be read."""
     from cfglint import engine
     from cfglint.adapters import detect_framework, kinds, load
@@ -70,15 +77,15 @@ def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False) -> 
     rules = engine.load_rules(config.rule_files)
     extra: List[Finding] = []
     try:
-        model = load(path, allow_new_keys=allow_new_keys)
+        model = load(path, framework=framework, allow_new_keys=allow_new_keys)
     except UnknownKeyError as err:
         if allow_new_keys:
             return FileReport(path, error=err)
         rule = rules.for_check("model", "unknown_key")
         if rule.id in rules.enabled(config.select, config.ignore):
-            extra.append(_unknown_key_finding(err, rule))
+            extra.extend(_unknown_key_findings(err, rule))
         try:
-            model = load(path, allow_new_keys=True)
+            model = load(path, framework=framework, allow_new_keys=True)
         except CfglintError as again:
             return FileReport(path, error=again)
     except CfglintError as err:
@@ -89,6 +96,38 @@ def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False) -> 
     if kinds.of(model).is_partial(path):
         findings = [f for f in findings if f.left_location is not None]
     return FileReport(path, sorted(extra + findings, key=sort_key))
+
+
+def _unknown_key_findings(err: UnknownKeyError, rule) -> List[Finding]:
+    """One error per typo (a close known key, a renamed or COMPUTED_ key); the keys without any
+    close known key in one finding for the file, naming their subtrees (a missing add-on).
+    A resolver that reports one key only (no `keys`) gives that one finding."""
+    if not hasattr(err, "keys"):
+        return [_unknown_key_finding(err, rule)]
+    typos = [k for k in err.keys if k.suggestion or k.kind != "unknown"]
+    addon = [k for k in err.keys if not (k.suggestion or k.kind != "unknown")]
+    out = [_finding(rule, k.key, k.message[:1].upper() + k.message[1:], k.location, k.suggestion) for k in typos]
+    if addon:
+        out.append(_finding(rule, addon[0].key, _addon_message(addon), addon[0].location, None, severity="info"))
+    return out
+
+
+def _addon_message(keys) -> str:
+    subtrees = [(k.key + ".*") if k.subtree else k.key for k in keys]
+    shown = ", ".join(subtrees[:6]) + (f" and {len(subtrees) - 6} more" if len(subtrees) > 6 else "")
+    count = f"{len(keys)} keys" if len(keys) != 1 else "1 key"
+    return (f"{count} unknown to Detectron2's get_cfg(), with no close known key: {shown}. They look "
+            "like the keys of a project add-on that cfglint did not find (a function such as "
+            "add_<project>_config(cfg) that the project's train_net.py calls before merge_from_file); "
+            "plain get_cfg().merge_from_file refuses the file. The rest of the file was linted as with "
+            "--allow-new-keys; pass it to silence this.")
+
+
+def _finding(rule, key: str, message: str, where: Location, suggestion: Optional[str],
+             severity: Optional[str] = None) -> Finding:
+    return Finding(rule=rule.id, name=rule.name, severity=severity or rule.severity, field=key, left=key, right=None,
+                   message=render(rule, message=message, key=key, suggestion=suggestion or ""),
+                   left_location=where if where.file else None, why=rule.why_line)
 
 
 def _feeds_a_detector(path: str) -> bool:
@@ -115,10 +154,10 @@ def _unknown_key_finding(err: UnknownKeyError, rule) -> Finding:
 
 
 def lint_paths(files: Sequence[str], config: EngineConfig, jobs: Optional[int] = None,
-               allow_new_keys: bool = False) -> List[FileReport]:
+               allow_new_keys: bool = False, framework: Optional[str] = None) -> List[FileReport]:
     """Reports in the order of `files`; `jobs` worker processes (default: one per CPU)."""
     jobs = jobs or os.cpu_count() or 1
-    one = functools.partial(lint_file, config=config, allow_new_keys=allow_new_keys)
+    one = functools.partial(lint_file, config=config, allow_new_keys=allow_new_keys, framework=framework)
     if jobs <= 1 or len(files) < MIN_FILES_FOR_PROCESSES:
         return [one(path) for path in files]
     chunk = max(1, len(files) // (jobs * 8))

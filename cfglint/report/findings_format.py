@@ -17,6 +17,9 @@ def render(output_format: str, reports: Sequence[PairReport], rules: RuleSet, co
         from cfglint.report import findings_json
         return "\n".join(dump_json(findings_json.render(f, left, right)) for left, right, f in reports)
     every = [finding for _, _, findings in reports for finding in findings]
+    if output_format in ("sarif", "github", "concise"):   # annotations must land on the user's own files
+        from cfglint.report.locations import clickable
+        every = [clickable(finding, left, right) for left, right, findings in reports for finding in findings]
     if output_format == "sarif":
         from cfglint.report.jsonout import dump_json
         from cfglint.report import findings_sarif
@@ -24,5 +27,15 @@ def render(output_format: str, reports: Sequence[PairReport], rules: RuleSet, co
     if output_format == "github":
         from cfglint.report import findings_github
         return findings_github.render(every)
+    if output_format == "concise":
+        return "\n".join(concise_line(f, None, None) for f in every)
     from cfglint.report import findings_text
     return "\n\n".join(findings_text.render(f, left, right, colour=colour, roles=roles) for left, right, f in reports)
+
+
+def concise_line(finding: Finding, left: Optional[str], right: Optional[str]) -> str:
+    """`file:line: RULE [severity] message` (ruff's concise format): the inference side's location,
+    else the training side's, else the config the finding is about."""
+    where = finding.right_location or finding.left_location
+    place = str(where) if where is not None else (right or left or "-")
+    return f"{place}: {finding.rule} [{finding.severity}] {finding.message}"

@@ -18,7 +18,7 @@ import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from cfglint.adapters import suppressions as suppression_scan
 from cfglint.adapters.detectron2 import addons as addon_tables
@@ -71,7 +71,9 @@ def resolve_object(obj: Any, opts: Sequence[str] = (), allow_new_keys: bool = Fa
     _check_leaf_types(data, (), {})
     cfg = _defaults_with_addons(_used_keys(data) | _opts_keys(opts), addons)
     locations: Locations = {}
-    _YacsMerge(cfg, {}, allow_new_keys, "<CfgNode>").merge(data, cfg, ())
+    merge = _YacsMerge(cfg, {}, allow_new_keys, "<CfgNode>")
+    merge.merge(data, cfg, ())
+    merge.raise_unknown()
     _merge_opts(cfg, opts, locations)
     return ResolvedConfig(framework=DETECTRON2, path="<CfgNode>", data=cfg,
                           syntax="cfgnode" if is_cfgnode else "mapping",
@@ -207,10 +209,12 @@ def _merge_file(cfg: Dict[str, Any], loaded: LoadedYaml, locations: Locations, a
     merge = _YacsMerge(cfg, locations, allow_new_keys, loaded.files[-1])
     if version == latest:
         merge.merge(loaded.data, cfg, ())
+        merge.raise_unknown()
         return
     old = copy.deepcopy(cfg)
     compat.downgrade(old, latest, version)
     merge.merge(loaded.data, old, ())
+    merge.raise_unknown()
     compat.upgrade(old, version, latest, locations)
     cfg.clear()
     cfg.update(old)
@@ -243,6 +247,7 @@ class _YacsMerge:
         self.locations = locations
         self.new_allowed = new_allowed
         self.fallback_file = fallback_file
+        self.unknown: List[UnknownKey] = []
 
     def merge(self, a: Dict[str, Any], b: Dict[str, Any], prefix: KeyPath) -> None:
         for key, raw in a.items():
@@ -257,7 +262,13 @@ class _YacsMerge:
             elif self.new_allowed:
                 b[key] = value
             else:
-                raise _unknown_key(path, self.root, self._where(path))
+                # yacs stops at the first; every unknown key of the file is collected so that
+                # lint can report them all (raise_unknown still leads with the first).
+                self.unknown.append(_unknown_key_info(path, raw, self.root, self._where(path)))
+
+    def raise_unknown(self) -> None:
+        if self.unknown:
+            raise UnknownKeysError(self.unknown)
 
     def _where(self, path: KeyPath) -> Location:
         return self.locations.get(path) or Location(self.fallback_file, None)
@@ -299,6 +310,55 @@ def _type_name(value: Any) -> str:
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
+@dataclass(frozen=True)
+class UnknownKey:
+    """A key the defaults (plus known add-ons) lack: what yacs's KeyError says, structured."""
+
+    key: str                       # dotted, e.g. MODEL.ROI_HEADS.NUM_CLASS
+    suggestion: Optional[str]      # the close existing key (a typo), if any
+    location: Location
+    message: str                   # the full sentence, as `show` reports it
+    kind: str = "unknown"          # unknown | computed | renamed
+    subtree: bool = False          # the key holds a whole new node (MODEL.TENSOR_MASK: {...})
+
+
+class UnknownKeysError(UnknownKeyError):
+    """The file sets keys get_cfg() does not have: led by the first (what detectron2 reports, its
+    `key` and `suggestion`), with all of them in `keys`."""
+
+    def __init__(self, keys: Sequence[UnknownKey]):
+        first = keys[0]
+        super().__init__(first.message, first.key, first.suggestion, first.location.file, first.location.line)
+        self.keys = list(keys)
+
+
+#: A suggestion is a typo fix only when the last part of the key is this close to the known one
+#: (NUM_CLASS -> NUM_CLASSES 0.90; an add-on's HEAD_CHANNELS -> ASPP_CHANNELS 0.77 is not).
+_TYPO_CUTOFF = 0.8
+
+
+def _unknown_key_info(path: KeyPath, raw: Any, root: Dict[str, Any], where: Location) -> UnknownKey:
+    full_key = ".".join(path)
+    if path[-1].startswith("COMPUTED_") or full_key in compat.OLD_NAMES:
+        err = _unknown_key(path, root, where)
+        kind = "computed" if path[-1].startswith("COMPUTED_") else "renamed"
+        return UnknownKey(full_key, None, where, err.message, kind, isinstance(raw, dict))
+    close = _closest_key(full_key, root)
+    suggestion = None
+    if close and difflib.SequenceMatcher(None, path[-1], close.split(".")[-1]).ratio() >= _TYPO_CUTOFF:
+        suggestion = close
+    return UnknownKey(full_key, suggestion, where, _unknown_message(full_key, close), "unknown", isinstance(raw, dict))
+
+
+def _closest_key(full_key: str, root: Dict[str, Any]) -> Optional[str]:
+    close = difflib.get_close_matches(full_key, list(_dotted_keys(root)), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _unknown_message(full_key: str, close: Optional[str]) -> str:
+    return f"unknown config key {full_key}" + (f"; did you mean {close}?" if close else "")
+
+
 def _unknown_key(path: KeyPath, root: Dict[str, Any], where: Location) -> CfglintError:
     full_key = ".".join(path)
     if full_key.split(".")[-1].startswith("COMPUTED_"):
@@ -308,10 +368,8 @@ def _unknown_key(path: KeyPath, root: Dict[str, Any], where: Location) -> Cfglin
         return UnknownKeyError(f"unknown config key {full_key}: it was renamed to {compat.OLD_NAMES[full_key]} "
                                "(set VERSION: 1 to load an old config)", full_key, compat.OLD_NAMES[full_key],
                                where.file, where.line)
-    suggestion = difflib.get_close_matches(full_key, list(_dotted_keys(root)), n=1, cutoff=0.75)
-    hint = f"; did you mean {suggestion[0]}?" if suggestion else ""
-    return UnknownKeyError(f"unknown config key {full_key}{hint}", full_key, suggestion[0] if suggestion else None,
-                           where.file, where.line)
+    close = _closest_key(full_key, root)
+    return UnknownKeyError(_unknown_message(full_key, close), full_key, close, where.file, where.line)
 
 
 def _dotted_keys(tree: Dict[str, Any], prefix: str = "") -> Iterable[str]:
@@ -388,4 +446,4 @@ def _plain(obj: Any) -> Any:
     return copy.deepcopy(obj)
 
 
-__all__ = ["resolve_yaml", "resolve_object", "load_with_bases", "LoadedYaml"]
+__all__ = ["resolve_yaml", "resolve_object", "load_with_bases", "LoadedYaml", "UnknownKey", "UnknownKeysError"]

@@ -3,6 +3,10 @@
 Only keys the linted file itself writes are reported: the official bases (Base-RCNN-FPN.yaml sets
 ROI_MASK_HEAD for every child, with or without masks) and the framework defaults set such keys
 harmlessly, and the user can only act on their own file.
+
+A full dump (`cfg.dump()`, the `output/config.yaml` every detectron2 training writes) carries every
+key of get_cfg(): that it writes ROI_MASK_HEAD.* says nothing about what the user set, so a dump is
+recognised as one (no `_BASE_`, and it writes nearly every default key itself) and not judged.
 """
 from __future__ import annotations
 
@@ -25,6 +29,41 @@ def keys_set_by_file(ctx: ModelContext) -> List[Tuple[str, Location]]:
                   if loc is not None and loc.file and os.path.abspath(loc.file) == own)
 
 
+#: A file that writes at least this share of get_cfg()'s keys itself is a dump, not a user's file.
+DUMP_SHARE = 0.9
+
+
+def is_full_dump(ctx: ModelContext) -> bool:
+    """`cfg.dump()` output: a single file (no bases) that itself writes nearly every default key."""
+    from cfglint.adapters.detectron2.defaults_table import DEFAULTS
+
+    resolved = ctx.model.resolved
+    if resolved is None or resolved.syntax != "yacs" or len(getattr(resolved, "files", ()) or ()) > 1:
+        return False
+    defaults = _default_leaves(id(DEFAULTS), DEFAULTS)
+    own = {key for key, _ in keys_set_by_file(ctx)}
+    return bool(defaults) and len(defaults & own) >= DUMP_SHARE * len(defaults)
+
+
+_LEAVES: dict = {}
+
+
+def _default_leaves(key: int, tree: dict) -> set:
+    if key not in _LEAVES:
+        _LEAVES[key] = _leaf_keys(tree)
+    return _LEAVES[key]
+
+
+def _leaf_keys(tree: dict, prefix: str = "") -> set:
+    out = set()
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out |= _leaf_keys(value, f"{prefix}{key}.")
+        else:
+            out.add(f"{prefix}{key}")
+    return out
+
+
 @model_check("ignored_keys", params={"when": MAPPING, "prefixes": LIST}, placeholders={"condition", "key"},
              fields=(), syntaxes=("yacs",))
 def ignored_keys(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
@@ -36,6 +75,8 @@ def ignored_keys(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
         return
     if kinds.of(ctx.model).is_partial(ctx.model.path) and any(key not in resolved.locations for key in when):
         return   # a base leaves MASK_ON at its default for the children to set
+    if is_full_dump(ctx):
+        return   # a dump writes every key; none of them is known to be the user's
     condition = ", ".join(f"{'.'.join(key)} is {value!r}" for key, value in when.items())
     for key, where in keys_set_by_file(ctx):
         if key.startswith(tuple(rule.params.get("prefixes", ()))):
