@@ -28,7 +28,7 @@ def _targets(node: Any, path: Tuple) -> Iterator[Tuple[Tuple, str]]:
             yield from _targets(value, path + (index,))
 
 
-@model_check("target_exists")
+@model_check("target_exists", placeholders={"module", "attribute", "versions", "hint"}, fields=())
 def target_exists(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     from cfglint.adapters import known_names
 
