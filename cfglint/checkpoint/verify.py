@@ -11,7 +11,7 @@ Nothing here loads tensor data or runs pickled code (see cfglint.checkpoint.read
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from cfglint.checkpoint.expected import expected_state_dict
@@ -105,8 +105,11 @@ def verify(checkpoint: Any, config: Any, *, opts: Sequence[str] = (), framework:
     info = checkpoint if isinstance(checkpoint, CheckpointInfo) else read_checkpoint(str(checkpoint))
     model = config if isinstance(config, CommonModel) else load(config, framework=framework, opts=opts,
                                                                  allow_new_keys=allow_new_keys)
-    fp = fingerprint(info.shapes())
-    checker = _Checker(info, model, fp, rules)
+    checked_info, foreign = _strip_foreign_prefix(info, model.framework)
+    fp = fingerprint(checked_info.shapes())
+    checker = _Checker(checked_info, model, fp, rules)
+    if foreign is not None:
+        checker.report_prefix(*foreign)
     checker.compare_fingerprint()
     check = checker.compare_state_dict(engine)
     checker.compare_classes()
@@ -136,6 +139,15 @@ class _Checker:
         self.findings.append(Finding(rule=rule.id, name=rule.name, severity=severity or rule.severity,
                                      field=field_name, left=left, right=right, message=message,
                                      left_location=None, right_location=right_location, why=rule.why_line))
+
+    # -- 0. a training wrapper's prefix -------------------------------------------------------
+    def report_prefix(self, prefix: str, inside: List[str], outside: List[str]) -> None:
+        rest = ""
+        if outside:
+            rest = (f" {len(outside)} other keys are outside it and belong to no part of the detector "
+                    f"(e.g. {', '.join(outside[:_EXAMPLES])}).")
+        self._emit("K715", "state_dict", prefix, None, count=len(inside), prefix=prefix,
+                   example=", ".join(inside[:_EXAMPLES]), rest=rest)
 
     # -- 1. fingerprint ------------------------------------------------------------------------
     def compare_fingerprint(self) -> None:
@@ -208,6 +220,11 @@ class _Checker:
     def _explain(self, expected: ExpectedStateDict, check: StateDictCheck) -> None:
         tolerated, missing = _split_tolerated(check.missing)
         tolerated_unexp, unexpected = _split_tolerated(check.unexpected)
+        ema, unexpected = _split_ema_buffers(unexpected, expected)
+        if ema:
+            self._emit("K714", "state_dict", len(ema), None, count=len(ema),
+                       what="EMA copies of the weights, the ema_* buffers mmcv's EMAHook adds to the model",
+                       example=", ".join(ema[:_EXAMPLES]))
         for group, keys in _grouped(missing, expected.group_of).items():
             self._emit("K710", "state_dict", None, len(keys), count=len(keys), group=group,
                        example=", ".join(keys[:_EXAMPLES]))
@@ -299,6 +316,49 @@ _TOLERATED = (
     ("pixel_mean", "stored pixel statistics"), ("pixel_std", "stored pixel statistics"),
     ("anchor_generator.", "cached anchors"), ("data_preprocessor.", "data preprocessor buffers"),
 )
+
+
+def _split_ema_buffers(keys: List[str], expected: ExpectedStateDict) -> Tuple[List[str], List[str]]:
+    """mmcv's EMAHook registers ``ema_<parameter name with dots as underscores>`` buffers on the model;
+    only keys that name a parameter of this model that way count as EMA copies."""
+    flat = {key.replace(".", "_") for key in expected.keys}
+    ema = [k for k in keys if k.startswith("ema_") and "." not in k and k[len("ema_"):] in flat]
+    chosen = set(ema)
+    return ema, [k for k in keys if k not in chosen]
+
+
+def _strip_foreign_prefix(info: CheckpointInfo, framework: str):
+    """A training wrapper's attribute prefix (Lightning's ``model.``, ``_orig_mod.`` of torch.compile...).
+
+    Only when the keys are not a detector's as they stand and are one's under the prefix: the most
+    common one- or two-component prefix whose keys the fingerprint recognises. Returns the info to
+    check (the keys under the prefix, stripped) and ``(prefix, keys inside, keys outside)``, or None.
+    """
+    shapes = info.shapes()
+    if shapes and all(key.startswith("module.") for key in shapes):   # as the reader strips it
+        info = replace(info, tensors={key[len("module."):]: value for key, value in info.tensors.items()})
+        shapes = info.shapes()
+    if fingerprint(shapes).framework is not None:
+        return info, None
+    counts: Dict[str, int] = {}
+    for key in shapes:
+        parts = key.split(".")
+        for depth in (1, 2):
+            if len(parts) > depth + 1:
+                prefix = ".".join(parts[:depth]) + "."
+                counts[prefix] = counts.get(prefix, 0) + 1
+    for prefix, _ in sorted(counts.items(), key=lambda item: -item[1])[:8]:
+        inside = [k for k in shapes if k.startswith(prefix)]
+        stripped = {k[len(prefix):]: v for k, v in shapes.items() if k.startswith(prefix)}
+        if fingerprint(stripped).framework is None:
+            continue
+        tensors = {k[len(prefix):]: info.tensors[k] for k in inside}
+        outside = [k for k in shapes if not k.startswith(prefix)]
+        if prefix == "module." and (framework == "mmdet" or not outside):
+            # The loaders remove DDP's `module.` themselves: mmengine from every key, fvcore when all have it.
+            return replace(info, tensors=tensors), None
+        return replace(info, tensors=tensors), (prefix, inside, outside)
+    return info, None
 
 
 def _tolerated_kind(key: str) -> str:
