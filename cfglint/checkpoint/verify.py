@@ -76,7 +76,8 @@ class VerifyReport:
         return {"checkpoint": self.checkpoint.path, "config": self.model.path,
                 "framework": {"checkpoint": self.fingerprint.framework, "config": self.model.framework},
                 "findings": [f.to_json() for f in self.findings], "summary": summarize(self.findings),
-                "state_dict": self.state_dict.to_json()}
+                "state_dict": self.state_dict.to_json(),
+                **({"remote_read": self.checkpoint.remote_read} if self.checkpoint.remote_read else {})}
 
 
 class VerificationError(Exception):
@@ -90,11 +91,12 @@ class VerificationError(Exception):
 
 def verify(checkpoint: Any, config: Any, *, opts: Sequence[str] = (), framework: Optional[str] = None,
            engine_config: Optional[EngineConfig] = None, allow_new_keys: bool = False,
-           engine: str = "native") -> VerifyReport:
+           engine: str = "native", timeout: Optional[float] = None) -> VerifyReport:
     """Check `checkpoint` (path, URL or CheckpointInfo) against `config` (path, CfgNode or CommonModel).
 
     `engine="framework"` takes the expected state dict from the installed framework instead of
-    cfglint's own model (see cfglint.checkpoint.framework_engine).
+    cfglint's own model (see cfglint.checkpoint.framework_engine). `timeout`: seconds a remote
+    server may stay silent (default cfglint.checkpoint.source.DEFAULT_TIMEOUT).
     """
     from cfglint.adapters import load
     from cfglint.checkpoint.readers import read_checkpoint
@@ -102,7 +104,7 @@ def verify(checkpoint: Any, config: Any, *, opts: Sequence[str] = (), framework:
     engine_config = engine_config or EngineConfig()
     rules = load_rules(engine_config.rule_files)
     enabled = rules.enabled(engine_config.select, engine_config.ignore)
-    info = checkpoint if isinstance(checkpoint, CheckpointInfo) else read_checkpoint(str(checkpoint))
+    info = checkpoint if isinstance(checkpoint, CheckpointInfo) else read_checkpoint(str(checkpoint), timeout)
     model = config if isinstance(config, CommonModel) else load(config, framework=framework, opts=opts,
                                                                  allow_new_keys=allow_new_keys)
     checked_info, foreign = _strip_foreign_prefix(info, model.framework)

@@ -38,6 +38,9 @@ def verify(
                                        "the installed mmdet/detectron2 building the model on torch's meta device "
                                        "(framework; imports torch and the framework, never runs the config file, "
                                        "ignores custom_imports)."),
+    timeout: float = typer.Option(30.0, "--timeout", min=0.1,
+                                  help="Remote checkpoints: seconds the server may stay silent (connecting, or "
+                                       "between bytes) before verify gives up with exit 2."),
 ) -> None:
     """Prove or refute that CHECKPOINT loads into the model CONFIG builds; exit 1 on a mismatch, 2 on bad input."""
     from cfglint.checkpoint.verify import verify as run_verify
@@ -46,7 +49,8 @@ def verify(
     engine_cfg, rule_set = engine_setup(select, ignore, rules, fail_on)
     try:
         report = run_verify(checkpoint, config, opts=trailing_opts(), framework=framework_value(framework),
-                            engine_config=engine_cfg, allow_new_keys=allow_new_keys, engine=engine.value)
+                            engine_config=engine_cfg, allow_new_keys=allow_new_keys, engine=engine.value,
+                            timeout=timeout)
     except CfglintError as err:
         print_error(err)
         raise typer.Exit(2)
@@ -60,6 +64,11 @@ def verify(
             if check.ran:
                 text += (f"\nstate dict: {check.checked} checkpoint tensors checked; {len(check.missing)} missing, "
                          f"{len(check.unexpected)} unexpected, {len(check.mismatched)} with another shape")
+            read = report.checkpoint.remote_read
+            if read:
+                whole = " (the whole file: a .pkl keeps its arrays inline)" if report.checkpoint.format == "d2-pkl" else ""
+                text += f"\nremote: read {read['bytes']} of {read['size'] or 'unknown'} bytes in " \
+                        f"{read['requests']} requests{whole}"
         typer.echo(text)
     if not report.ok:
         raise typer.Exit(1)
