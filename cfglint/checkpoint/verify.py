@@ -134,6 +134,7 @@ class _Checker:
         values.setdefault("right", right)
         values.setdefault("field", field_name)
         values.setdefault("config", self.model.path)
+        _add_plurals(values)
         try:
             message = rule.message.format(**values)
         except (KeyError, IndexError, ValueError):
@@ -171,8 +172,9 @@ class _Checker:
             if name == "arch" and (_arch_family(ev.value) is None or _arch_family(configured) is None):
                 continue   # a family cfglint cannot read from weights: the key-by-key check decides
             if not _same(name, ev.value, configured):
-                self._emit(rule_id, name, ev.value, configured, location(model, name),
-                           evidence=ev.because() or "its key names", config_desc=describe(model, name))
+                desc, loc = _described(model, name)
+                self._emit(rule_id, name, ev.value, configured, loc,
+                           evidence=ev.because() or "its key names", config_desc=desc)
         for head, ev in fp.head_classes.items():   # every head, not only the final one
             configured = model.get("num_classes")
             if configured is not None and ev.value not in (None, configured) and \
@@ -186,11 +188,18 @@ class _Checker:
         per_location = _anchors_per_location(self.model)
         if ev is None or per_location is None or ev.value == per_location:
             return
+        sizes_desc, sizes_loc = _described(self.model, "anchors.sizes")
+        prov = self.model.provenance.get("anchors.sizes")
+        if prov is not None and prov.native_key.endswith(".octave_base_scale"):
+            # mmdet: the number of scales is scales_per_octave; octave_base_scale only sets their size.
+            key = prov.native_key[:-len("octave_base_scale")] + "scales_per_octave"
+            sizes_desc, sizes_loc = _described_key(self.model, key) or (sizes_desc, sizes_loc)
+        ratios_desc, ratios_loc = _described(self.model, "anchors.aspect_ratios")
+        # Point at the factor the config file itself sets, else at the ratios.
+        own = [loc for loc in (sizes_loc, ratios_loc) if loc is not None and loc.file == self.model.path]
         self._emit("K707", "anchors.aspect_ratios", ev.value, per_location,
-                   location(self.model, "anchors.aspect_ratios") or location(self.model, "anchors.sizes"),
-                   evidence=ev.because(),
-                   config_desc=f"{describe(self.model, 'anchors.sizes')} and "
-                               f"{describe(self.model, 'anchors.aspect_ratios')} give {per_location}")
+                   (own or [ratios_loc or sizes_loc])[0], evidence=ev.because(),
+                   config_desc=f"{sizes_desc} and {ratios_desc} give {per_location}")
 
     # -- 2. key by key -------------------------------------------------------------------------
     def compare_state_dict(self, engine: str = "native") -> StateDictCheck:
@@ -261,6 +270,49 @@ class _Checker:
         elif configured_names is None and num_classes is not None and len(names) != num_classes:
             self._emit("K708", "classes", names, num_classes, location(self.model, "num_classes"),
                        left_count=len(names), left_short=short, config_desc=describe(self.model, "num_classes"))
+
+
+def _add_plurals(values: Dict[str, Any]) -> None:
+    """``{count}_s``, ``_es``, ``_are``, ``_have``, ``_verb_s`` for each count, so a message can say
+    "1 class" and "3 classes" from one template."""
+    for key, value in list(values.items()):
+        if type(value) is int:
+            one = value == 1
+            values.setdefault(f"{key}_s", "" if one else "s")
+            values.setdefault(f"{key}_es", "" if one else "es")
+            values.setdefault(f"{key}_are", "is" if one else "are")
+            values.setdefault(f"{key}_have", "has" if one else "have")
+            values.setdefault(f"{key}_verb_s", "s" if one else "")
+
+
+def _described(model: CommonModel, name: str):
+    """``(description, location)`` of a field; a native key written in the file (even as None) is
+    located there rather than described as a default (adapters mark a missing-or-None key a default)."""
+    prov = model.provenance.get(name)
+    if prov is not None and prov.location is None:
+        found = _described_key(model, prov.native_key, model.get(name), name)
+        if found is not None:
+            return found
+    return describe(model, name), location(model, name)
+
+
+def _described_key(model: CommonModel, native: str, value: Any = None, name: Optional[str] = None):
+    """``file:line sets <native> to <value>`` for a key the resolved config holds explicitly, else None."""
+    resolved = model.resolved
+    if resolved is None or not native:
+        return None
+    path = tuple(int(p) if p.isdigit() else p for p in native.replace("[", ".").replace("]", "").split(".") if p)
+    parent = resolved.get(path[:-1]) if path else None
+    if not (isinstance(parent, dict) and path[-1] in parent) or not hasattr(resolved, "locations"):
+        return None
+    loc = resolved.locations.get(path)
+    if loc is None:
+        return None
+    native_value = parent[path[-1]]
+    desc = f"{loc} sets {native} to {native_value!r}"
+    if name is not None and native_value != value:
+        desc += f" ({name} {value!r})"
+    return desc, loc
 
 
 def _expected(resolved, engine: str) -> ExpectedStateDict:
