@@ -66,7 +66,7 @@ def verify(
                          f"{len(check.unexpected)} unexpected, {len(check.mismatched)} with another shape")
             read = report.checkpoint.remote_read
             if read:
-                whole = " (the whole file: a .pkl keeps its arrays inline)" if report.checkpoint.format == "d2-pkl" else ""
+                whole = " (the whole file)" if read["size"] and read["bytes"] >= read["size"] else ""
                 text += f"\nremote: read {read['bytes']} of {read['size'] or 'unknown'} bytes in " \
                         f"{read['requests']} requests{whole}"
         typer.echo(text)

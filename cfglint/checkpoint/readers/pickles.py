@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO, Optional, Tuple
 
+from cfglint.checkpoint.readers.skipping import PayloadSkippingReader
 from cfglint.checkpoint.readers.torch_storage import StorageTable
 from cfglint.checkpoint.standins import ALLOWED, ALLOWED_WITH_ARRAY_DATA
 from cfglint.checkpoint.unpickler import MiB, BoundedStream, load_restricted
@@ -26,7 +27,9 @@ def load_pickle_checkpoint(stream: BinaryIO, source: str, keep_array_data: bool 
     """
     what = "the file (neither a zip archive nor safetensors)"
     allowed = ALLOWED_WITH_ARRAY_DATA if keep_array_data else ALLOWED
-    first = load_restricted(BoundedStream(stream, MAX_PLAIN_PICKLE_BYTES, what, source), source, what,
+    bounded = BoundedStream(stream, MAX_PLAIN_PICKLE_BYTES, what, source)
+    # Inline array bytes are skipped unread unless the caller wants them (peak memory stays small).
+    first = load_restricted(bounded if keep_array_data else PayloadSkippingReader(bounded), source, what,
                             allowed=allowed)
     if type(first) is not int or first != LEGACY_MAGIC_NUMBER:
         return "d2-pkl", first
