@@ -6,8 +6,8 @@
 2. resolving the mmdet 3.3 zoo and the 2.28 corpus: cfglint against mmengine's `Config.fromfile`
    (target: at least 20x), and `cfglint lint` of the whole zoo with 1 and N processes;
 3. linting the Detectron2 corpus (configs per minute; detectron2 itself is not installable here);
-4. reading a 170 MB R50-FPN checkpoint: cfglint against `torch.load(weights_only=True)`
-   (target: at least 10x, peak RSS under 150 MB).
+4. reading a 170 MB R50-FPN checkpoint as torch zip, torch legacy and Detectron2 `.pkl`: cfglint
+   against `torch.load(weights_only=True)` / `pickle.load` (target: at least 10x, peak RSS under 150 MB).
 Nothing here is a test: timings depend on the machine, so they are printed, not asserted.
 """
 from __future__ import annotations
