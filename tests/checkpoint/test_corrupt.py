@@ -165,3 +165,16 @@ def test_cli_exit_2_one_line(tmp_path, case):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and str(path) in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_safetensors_whose_header_length_starts_with_0x80(tmp_path):
+    """0x80 is also pickle's PROTO opcode: the format is decided by the header, not the first byte."""
+    from safetensors.torch import save_file
+    for pad in range(0, 4096, 8):
+        path = tmp_path / "model.safetensors"
+        save_file({"w": torch.zeros(2, 3)}, str(path), metadata={"note": "x" * pad})
+        if path.read_bytes()[0] == 0x80:
+            break
+    else:
+        pytest.fail("no header length with a 0x80 low byte was produced")
+    assert read_checkpoint(str(path)).shapes() == {"w": (2, 3)}

@@ -38,8 +38,10 @@ def _read(stream, size: Optional[int], path_or_url: str) -> CheckpointInfo:
         raise CfglintError("checkpoint file is empty", path_or_url)
     if head.startswith(ZIP_MAGIC):
         return describe(path_or_url, "torch-zip", load_torch_zip(stream, path_or_url, size))
-    if not head.startswith(_PROTO_OPCODE) and (
-            looks_like_safetensors(head) or path_or_url.endswith(".safetensors")):
+    # A safetensors header length can start with the byte 0x80 (a length of 128 + 256k): the '{' at
+    # byte 8 and a length that fits the file decide, not the first byte.
+    plausible = looks_like_safetensors(head) and (size is None or int.from_bytes(head[:8], "little") + 8 <= size)
+    if plausible or not head.startswith(_PROTO_OPCODE) and path_or_url.endswith(".safetensors"):
         if size is None:
             stream.seek(0, 2)   # raises the "no file size" error: the header must be checked against it
         tensors, metadata = read_safetensors(stream, size, path_or_url)
