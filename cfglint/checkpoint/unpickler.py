@@ -50,8 +50,8 @@ class BoundedStream:
     def skip(self, size: int) -> None:
         """Pass over ``size`` bytes without keeping them: a seek when the file can, else chunked reads."""
         if size > self._left:
-            self._left = -1
-            self._take(b"")   # raises the size-limit error
+            raise CfglintError(f"{self._what} declares an item of {size} bytes, more than cfglint's "
+                               f"{self._limit // MiB} MB limit (that much memory); refusing to read it", self._source)
         raw = self._raw
         if getattr(raw, "seekable", lambda: False)():
             self._left -= size

@@ -92,3 +92,17 @@ def test_truncated_inside_a_skipped_array_is_refused(tmp_path):
     with pytest.raises(CfglintError) as err:
         read_checkpoint(str(cut))
     assert "truncated" in err.value.message
+
+
+@pytest.mark.parametrize("protocol", [2, 4])
+def test_a_pickle_with_very_many_opcodes_still_reads(tmp_path, protocol, monkeypatch):
+    """Past the scanner's opcode budget the rest of the stream goes to the unpickler unchanged."""
+    import cfglint.checkpoint.readers.skipping as skipping
+    monkeypatch.setattr(skipping, "MAX_SCANNED_OPS", 50)
+    path = tmp_path / "model_final.pkl"
+    with open(path, "wb") as f:
+        pickle.dump({"meta": {"ids": list(range(1000)), "cfg": "x" * 100_000}, "model": _model()}, f,
+                    protocol=protocol)
+    info = read_checkpoint(str(path))
+    assert info.shapes() == SHAPES
+    assert info.meta == {"ids": list(range(1000)), "cfg": "x" * 100_000}

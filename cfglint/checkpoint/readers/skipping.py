@@ -15,6 +15,9 @@ import struct
 from typing import Any, Optional, Set
 
 SKIP_ABOVE = 64 * 1024
+#: Opcodes this (Python) scanner handles before it hands the rest of the stream to the unpickler
+#: unchanged: a real ``.pkl`` has a few per array, a hostile one millions (which must stay fast).
+MAX_SCANNED_OPS = 200_000
 _TRIM_AT = 1 << 20
 
 # Opcodes with a length-prefixed byte payload: opcode -> (length bytes, struct format).
@@ -45,19 +48,24 @@ class PayloadSkippingReader:
         self._encode_pending = False            # the next text payload is _codecs.encode's argument
         self._last_texts = [None, None]         # for STACK_GLOBAL ('_codecs', 'encode')
         self.skipped = 0
+        self._ops = 0
+        self._passthrough = False   # past MAX_SCANNED_OPS: the source is read as it is
 
     # -- file protocol ------------------------------------------------------------------------
     def read(self, size: int = -1) -> bytes:
-        while not self._done and (size is None or size < 0 or len(self._out) - self._pos < size):
+        while not self._done and not self._passthrough and \
+                (size is None or size < 0 or len(self._out) - self._pos < size):
             self._step()
         end = len(self._out) if size is None or size < 0 else min(len(self._out), self._pos + size)
         data = bytes(self._out[self._pos:end])
         self._pos = end
         self._trim()
+        if self._passthrough and not self._done and (size is None or size < 0 or len(data) < size):
+            data += self._src.read(-1 if size is None or size < 0 else size - len(data))
         return data
 
     def readline(self, size: int = -1) -> bytes:
-        while not self._done and self._out.find(b"\n", self._pos) < 0:
+        while not self._done and not self._passthrough and self._out.find(b"\n", self._pos) < 0:
             self._step()
         newline = self._out.find(b"\n", self._pos)
         end = len(self._out) if newline < 0 else newline + 1
@@ -65,6 +73,9 @@ class PayloadSkippingReader:
             end = min(end, self._pos + size)
         data = bytes(self._out[self._pos:end])
         self._pos = end
+        if self._passthrough and not self._done and not data.endswith(b"\n") and \
+                (size is None or size < 0 or len(data) < size):
+            data += self._src.readline(-1 if size is None or size < 0 else size - len(data))
         return data
 
     def readinto(self, buffer) -> int:
@@ -82,6 +93,10 @@ class PayloadSkippingReader:
         return self._src.read(n) if n else b""
 
     def _step(self) -> None:
+        self._ops += 1
+        if self._ops > MAX_SCANNED_OPS:
+            self._passthrough = True
+            return
         op = self._src.read(1)
         if not op:
             self._done = True
