@@ -166,6 +166,7 @@ def test_pickle_formats_without_content_length(files, name):
     ("no-length", "model.pth", "no Content-Length"),
     ("no-length", "model.safetensors", "no Content-Length"),
     ("no-range", "model.pth", "byte-range"),
+    ("no-range", "model_final.pkl", "byte-range"),   # its arrays are skipped by seeking
     ("404", "model.pth", "not found"),
     ("500", "model.pth", "HTTP 500"),
 ])
@@ -225,3 +226,12 @@ def test_protocol_0_pickle_over_http(tmp_path):
     with _Server(tmp_path, "range") as server:
         info = read_checkpoint(server.url("old.pkl"), timeout=10)
     assert info.shapes() == {"w": (2, 3)}
+
+
+@pytest.mark.parametrize("name", ["legacy.pth", "model.safetensors"])
+def test_formats_indexed_at_the_start_need_no_ranges(files, name):
+    """A legacy object pickle or a safetensors header in the first block: one plain GET is enough."""
+    root, shapes = files
+    with _Server(root, "no-range") as server:
+        info = read_checkpoint(server.url(name), timeout=10)
+    assert info.shapes() == shapes
