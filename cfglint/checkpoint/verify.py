@@ -147,7 +147,9 @@ class _Checker:
     def report_prefix(self, prefix: str, inside: List[str], outside: List[str]) -> None:
         rest = ""
         if outside:
-            rest = (f" {len(outside)} other keys are outside it and belong to no part of the detector "
+            one = len(outside) == 1
+            rest = (f" {len(outside)} other key{'' if one else 's'} {'is' if one else 'are'} outside it and "
+                    f"{'belongs' if one else 'belong'} to no part of the detector "
                     f"(e.g. {', '.join(outside[:_EXAMPLES])}).")
         self._emit("K715", "state_dict", prefix, None, count=len(inside), prefix=prefix,
                    example=", ".join(inside[:_EXAMPLES]), rest=rest)
