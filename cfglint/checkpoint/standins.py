@@ -12,7 +12,7 @@ Audit against torch's ``weights_only`` allow-list (torch/_weights_only_unpickler
 the dense-tensor and parameter rebuilders and ``torch._tensor._rebuild_from_type_v2``. Left out on
 purpose (refused): sparse, quantized, nested, meta and device-tensor rebuilders, ``torch.Tensor`` as
 a callable, ``torch.serialization._get_layout``. Beyond torch's list, as data only: numpy arrays,
-scalars and dtypes (``.pkl`` files and mmengine's seed), ``defaultdict`` with a builtin type as
+scalars, dtypes and scalar types as names (``.pkl`` files, mmengine's seed), ``defaultdict`` with a builtin type as
 factory, ``deque``, ``pathlib`` paths (as text), mmengine's ``HistoryBuffer``, Lightning's
 ``AttributeDict`` and ``argparse.Namespace`` (kept as dicts / their state, never their class).
 """
@@ -155,6 +155,17 @@ class NumpyDtype:
         if kind in _NUMPY_KINDS and digits.isdigit():
             return f"{_NUMPY_KINDS[kind]}{int(digits) * 8}"
         return {"O8": "object", "O4": "object"}.get(self.code, self.code)
+
+
+class NumpyTypeName(str):
+    """A numpy scalar type or dtype class named as a value (``dtype=np.float32`` in hyper-parameters)."""
+
+    __slots__ = ()
+    __setstate__ = _refuse_build
+
+
+_NUMPY_TYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                "uint64", "bool_", "complex64", "complex128")
 
 
 class NdarrayType:
@@ -463,6 +474,10 @@ def _allowed(keep_array_data: bool = False) -> Dict[Tuple[str, str], Callable[..
     for (module, name), value in table.items():
         if callable(value) and value is not NdarrayType:
             table[module, name] = _Global(value, f"{module}.{name}")
+    for name in _NUMPY_TYPES + ("bool",):   # numpy 2 pickles np.bool_ as numpy.bool
+        canonical = name.rstrip("_")
+        table["numpy", name] = NumpyTypeName(canonical)
+        table["numpy.dtypes", canonical.capitalize().replace("Uint", "UInt") + "DType"] = NumpyTypeName(canonical)
     for name in _FACTORY_TYPES:
         if ("builtins", name) not in table:
             table["builtins", name] = TypeMarker(name)

@@ -119,7 +119,8 @@ def test_every_container_trainers_use(tmp_path):
             "counts": collections.defaultdict(int), "window": collections.deque([1.0, 2.0], maxlen=20),
             "order": collections.OrderedDict(a=1), "seed": np.int64(7), "loss": np.float32(0.5),
             "dtype": np.dtype("float16"), "torch_dtype": torch.bfloat16, "z": complex(1, 2),
-            "raw": bytearray(b"ab"), "dir": pathlib.PurePosixPath("work_dirs/exp")}
+            "raw": bytearray(b"ab"), "dir": pathlib.PurePosixPath("work_dirs/exp"),
+            "np_types": [np.float32, np.bool_, type(np.dtype("int64"))]}
     for protocol in (2, 4):
         path = tmp_path / f"p{protocol}.pth"
         torch.save({"state_dict": model.state_dict(), "meta": meta}, path, pickle_protocol=protocol)
@@ -131,6 +132,7 @@ def test_every_container_trainers_use(tmp_path):
         assert got["window"] == [1.0, 2.0] and got["order"] == {"a": 1}
         assert got["seed"] == 7 and got["loss"] == 0.5 and got["torch_dtype"] == "bfloat16"
         assert got["dir"] == "work_dirs/exp"
+        assert got["np_types"] == ["float32", "bool", "int64"]
 
 
 def test_lightning_layout(tmp_path, monkeypatch):
