@@ -3,8 +3,9 @@
 Remote files are read through :class:`RemoteStream`: fixed blocks by byte range (a few requests for
 a zip's directory and object pickle, each block fetched once), large reads in one request, a
 per-request timeout, and every network failure as one :class:`CfglintError` line. A server that
-gives no file size can still serve the pickle formats, which are read from the start; a server
-that ignores byte ranges can serve a file only from its start.
+gives no file size can still serve the pickle formats, which are read from the start; from a
+server that ignores byte ranges the file is read forward from its start as far as needed (the
+whole file for a zip, whose directory is at the end), and what was read is reported.
 """
 from __future__ import annotations
 
@@ -78,7 +79,9 @@ def _open_url(url: str, timeout: float) -> "RemoteStream":
         size = getattr(raw, "size", None)
         if size is None or not raw.seekable():
             size = None
-    return RemoteStream(raw, size, shown, timeout)
+    stream = RemoteStream(raw, size, shown, timeout)
+    stream.reopen_as_stream = lambda: filesystem.open(path, "rb", block_size=0)
+    return stream
 
 
 def _timeout_options(protocol: str, timeout: float) -> dict:
@@ -170,6 +173,11 @@ class RemoteStream:
         self._streamed = 0      # streaming mode: bytes taken from the stream so far
         self.bytes_fetched = 0
         self.requests = 0
+        #: Opens the file again as a plain stream (set by the opener): the fallback for a server
+        #: without range support, which can still serve forward reads by reading from the start.
+        self.reopen_as_stream = None
+        self._sequential: Any = None   # that stream, once in use
+        self._sequential_pos = 0
 
     # -- file protocol ----------------------------------------------------------------------
     def seekable(self) -> bool:
@@ -240,10 +248,12 @@ class RemoteStream:
         return len(data)
 
     def close(self) -> None:
-        try:
-            self._raw.close()
-        except Exception:   # closing a half-read HTTP stream may raise; nothing is left to report
-            pass
+        for raw in (self._raw, self._sequential):
+            try:
+                if raw is not None:
+                    raw.close()
+            except Exception:   # closing a half-read HTTP stream may raise; nothing is left to report
+                pass
 
     def __enter__(self) -> "RemoteStream":
         return self
@@ -268,13 +278,51 @@ class RemoteStream:
             self._blocks.popitem(last=False)
 
     def _fetch(self, start: int, end: int) -> bytes:
-        with remote_errors(self._url, self._timeout):
-            self._raw.seek(start)
-            data = self._raw.read(end - start)
+        if self._sequential is not None:
+            return self._fetch_forward(start, end)
+        try:
+            with remote_errors(self._url, self._timeout):
+                self._raw.seek(start)
+                data = self._raw.read(end - start)
+        except CfglintError as err:
+            if "byte-range" not in err.message or self.reopen_as_stream is None:
+                raise
+            with remote_errors(self._url, self._timeout):
+                self._sequential = self.reopen_as_stream()
+            self.requests += 1
+            return self._fetch_forward(start, end)
         self.requests += 1
         self.bytes_fetched += len(data)
         if len(data) != end - start:
             raise CfglintError(f"the server sent {len(data)} bytes for a {end - start}-byte range: the remote file "
+                               "changed or the server is broken", self._url)
+        return data
+
+    def _fetch_forward(self, start: int, end: int) -> bytes:
+        """Without ranges: read the stream up to ``start`` (counted, not kept), then the range.
+        Forward only, which is how the pickle formats are read; going back needs ranges."""
+        if start < self._sequential_pos:
+            raise CfglintError("the server does not support byte-range requests, and this file must be read "
+                               "out of order: download the file and verify the local copy", self._url)
+        with remote_errors(self._url, self._timeout):
+            while self._sequential_pos < start:
+                gap = self._sequential.read(min(start - self._sequential_pos, 1 << 20))
+                if not gap:
+                    break
+                self._sequential_pos += len(gap)
+                self.bytes_fetched += len(gap)
+            pieces, want = [], end - start
+            while want > 0:
+                data = self._sequential.read(want)
+                if not data:
+                    break
+                pieces.append(data)
+                want -= len(data)
+        data = b"".join(pieces)
+        self._sequential_pos += len(data)
+        self.bytes_fetched += len(data)
+        if len(data) != end - start:
+            raise CfglintError(f"the server sent {len(data)} of the {end - start} bytes asked for: the remote file "
                                "changed or the server is broken", self._url)
         return data
 
