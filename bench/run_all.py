@@ -8,8 +8,8 @@
    run through the CLI against `Config.fromfile` of the zoo (target: at least 20x; the lint run
    also reads and lints the `_base_` files mmengine is not timed on);
 3. linting the Detectron2 corpus (configs per minute; detectron2 itself is not installable here);
-4. reading a 170 MB R50-FPN checkpoint: cfglint against `torch.load(weights_only=True)`
-   (target: at least 10x, peak RSS under 150 MB).
+4. reading a 170 MB R50-FPN checkpoint as torch zip, torch legacy and Detectron2 `.pkl`: cfglint
+   against `torch.load(weights_only=True)` / `pickle.load` (target: at least 10x, peak RSS under 150 MB).
 Nothing here is a test: timings depend on the machine, so they are printed, not asserted.
 """
 from __future__ import annotations

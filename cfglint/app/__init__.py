@@ -125,12 +125,14 @@ def lint(paths: Sequence[str], settings: Settings, config: EngineConfig, jobs: O
 # -- verify -----------------------------------------------------------------------------------------
 
 def verify(checkpoint: Any, config: Any, settings: Optional[Settings] = None,
-           engine_config: Optional[EngineConfig] = None, engine: str = "native"):
-    """`cfglint verify` and `cfglint.verify`: a VerifyReport of `checkpoint` against `config`."""
+           engine_config: Optional[EngineConfig] = None, engine: str = "native", timeout: Optional[float] = None):
+    """`cfglint verify` and `cfglint.verify`: a VerifyReport of `checkpoint` against `config`.
+    `timeout`: seconds a remote server may stay silent (None: the reader's default)."""
     from cfglint.checkpoint.verify import verify as run_verify
     settings = settings or Settings()
     return run_verify(checkpoint, config, opts=settings.opts, framework=settings.framework,
-                      engine_config=engine_config, allow_new_keys=settings.allow_new_keys, engine=engine)
+                      engine_config=engine_config, allow_new_keys=settings.allow_new_keys, engine=engine,
+                      timeout=timeout)
 
 
 # -- convert ----------------------------------------------------------------------------------------

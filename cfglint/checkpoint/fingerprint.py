@@ -197,7 +197,9 @@ def fingerprint_detectron2(sd: Mapping[str, Shape], fp: Fingerprint) -> None:
     elif kp:
         arch = "keypoint_rcnn"
     elif mask_keys:
-        arch = "mask_rcnn"
+        arch = "mask_rcnn"   # Detectron2 calls a mask model mask_rcnn with or without an RPN
+    elif rpn_cls not in sd:
+        arch = "fast_rcnn"   # ROI heads without an RPN: precomputed proposals
     else:
         arch = "faster_rcnn"
     if arch:
@@ -283,5 +285,6 @@ def fingerprint_mmdet(sd: Mapping[str, Shape], fp: Fingerprint) -> None:
             fp.head_classes[k[: -len(".conv_logits.weight")]] = Evidence(sd[k][0], k, sd[k])
     _set(fp, "heads.keypoint", has("roi_head.keypoint_head."), sd)
     if has("roi_head."):
-        arch = "cascade_rcnn" if stage_ids else ("mask_rcnn" if mask_keys else "faster_rcnn")
+        arch = "cascade_rcnn" if stage_ids else ("fast_rcnn" if not has("rpn_head.") else
+                                                  "mask_rcnn" if mask_keys else "faster_rcnn")
         _set(fp, "arch", arch, sd, last if last in sd else None)

@@ -36,6 +36,9 @@ class CheckpointInfo:
     classes: Optional[List[str]] = None
     config_text: Optional[str] = None
     top_level_keys: List[str] = field(default_factory=list)
+    #: Remote files only: ``{"bytes": fetched, "requests": n, "size": file size or None}``. A ``.pkl``
+    #: keeps its arrays inline: they are skipped by seeking, which a server without ranges cannot do.
+    remote_read: Optional[Dict[str, Any]] = None
 
     def shapes(self) -> Dict[str, Tuple[int, ...]]:
         return {name: tensor.shape for name, tensor in self.tensors.items()}

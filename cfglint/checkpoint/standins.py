@@ -5,6 +5,16 @@ a callable defined here that only records shapes, dtypes and plain values. None 
 torch or numpy, interprets tensor bytes or calls anything it is given, so a checkpoint cannot reach
 code through them. Each entry of :data:`ALLOWED` was reviewed for that property;
 :data:`ALLOWED_WITH_ARRAY_DATA` differs only in that numpy array records keep their raw bytes.
+
+Audit against torch's ``weights_only`` allow-list (torch/_weights_only_unpickler.py,
+``_get_allowed_globals``): covered are ``collections.OrderedDict``/``Counter``, ``torch.Size``,
+``torch.device``, dtypes, storage classes, ``_codecs.encode``, ``builtins.set``/``bytearray``/``complex``,
+the dense-tensor and parameter rebuilders and ``torch._tensor._rebuild_from_type_v2``. Left out on
+purpose (refused): sparse, quantized, nested, meta and device-tensor rebuilders, ``torch.Tensor`` as
+a callable, ``torch.serialization._get_layout``. Beyond torch's list, as data only: numpy arrays,
+scalars, dtypes and scalar types as names (``.pkl`` files, mmengine's seed), ``defaultdict`` with a builtin type as
+factory, ``deque``, ``pathlib`` paths (as text), mmengine's ``HistoryBuffer``, Lightning's
+``AttributeDict`` and ``argparse.Namespace`` (kept as dicts / their state, never their class).
 """
 from __future__ import annotations
 
@@ -147,6 +157,17 @@ class NumpyDtype:
         return {"O8": "object", "O4": "object"}.get(self.code, self.code)
 
 
+class NumpyTypeName(str):
+    """A numpy scalar type or dtype class named as a value (``dtype=np.float32`` in hyper-parameters)."""
+
+    __slots__ = ()
+    __setstate__ = _refuse_build
+
+
+_NUMPY_TYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                "uint64", "bool_", "complex64", "complex128")
+
+
 class NdarrayType:
     """Stand-in for the ``numpy.ndarray`` class, only ever passed to ``_reconstruct``."""
 
@@ -279,6 +300,119 @@ def restricted_getattr(owner, name, *default) -> str:
     return f"{owner.qualname}.{name}"
 
 
+# ------------------------------------------------------------------------- trainer containers
+# What mmengine, Detectron2 and Lightning put next to the weights (scheduler milestones, optimizer
+# state, message hub, hyper-parameters) is plain data in a few container classes. Each stand-in
+# builds a plain dict/list/str from plain arguments and never keeps or calls what it is given.
+
+def counter(mapping: Any = None) -> dict:
+    """``collections.Counter`` (torch/mmengine ``MultiStepLR.milestones``) pickles as ``Counter(dict)``."""
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, dict):
+        raise MalformedRecord(f"collections.Counter record holds {type(mapping).__name__}, not a dict")
+    return dict(mapping)
+
+
+class TypeMarker:
+    """A builtin type named in a pickle (``builtins.list``...): only accepted as a ``defaultdict`` factory.
+
+    Calling it is refused, so it cannot be used to build anything.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, *args: Any) -> Any:
+        raise UnsafeContentError(f"refusing pickle global 'builtins.{self.name}' called as a function: it is "
+                                 "only allowed as a defaultdict factory")
+
+    __setstate__ = _refuse_build
+
+    def __repr__(self) -> str:
+        return f"builtins.{self.name}"
+
+
+_FACTORY_TYPES = ("list", "dict", "int", "float", "str", "tuple", "bool", "set", "frozenset")
+
+
+def defaultdict(factory: Any = None, *items: Any) -> dict:
+    """``collections.defaultdict(factory)`` then SETITEMS: a plain dict; the factory is checked, never kept."""
+    if not (factory is None or repr(factory) in {f"builtins.{name}" for name in _FACTORY_TYPES}
+            and isinstance(factory, (TypeMarker, _Global))):
+        raise UnsafeContentError(f"refusing pickle global 'collections.defaultdict' with the factory {factory!r:.60}: "
+                                 "only builtin container and number types are allowed")
+    if items and not (len(items) == 1 and isinstance(items[0], dict)):
+        raise MalformedRecord("collections.defaultdict record has unexpected arguments")
+    return dict(items[0]) if items else {}
+
+
+def deque(iterable: Any = (), maxlen: Any = None) -> list:
+    """``collections.deque`` pickles as ``deque((), maxlen)`` then APPENDS: a plain list here."""
+    if not isinstance(iterable, (list, tuple)) or not (maxlen is None or type(maxlen) is int):
+        raise MalformedRecord("collections.deque record has unexpected arguments")
+    return list(iterable)
+
+
+def make_complex(real: Any = 0, imag: Any = 0) -> complex:
+    """``builtins.complex`` (in torch's weights-only list): from two numbers only."""
+    if not all(type(part) in (int, float) for part in (real, imag)):
+        raise MalformedRecord("builtins.complex record takes two numbers")
+    return complex(real, imag)
+
+
+def make_bytearray(data: Any = b"", encoding: Any = None) -> bytes:
+    """``builtins.bytearray`` (in torch's weights-only list) from bytes or latin-1 text; never from a size."""
+    if isinstance(data, bytes) and encoding is None:
+        return data
+    if isinstance(data, str) and isinstance(encoding, str) and \
+            encoding.replace("-", "").replace("_", "").lower() in ("latin1", "iso88591"):
+        return data.encode("latin1")
+    raise UnsafeContentError("refusing pickle global 'builtins.bytearray' with these arguments: only the bytes "
+                             "form pickle writes is allowed")
+
+
+def path_text(*parts: Any) -> str:
+    """``pathlib.PosixPath('a', 'b')`` (Lightning hyper-parameters): its text; the file system is never touched."""
+    if not all(isinstance(part, str) for part in parts):
+        raise MalformedRecord("pathlib record holds non-text parts")
+    return "/".join(parts)
+
+
+class TensorClass:
+    """``torch.Tensor`` / ``torch.nn.parameter.Parameter`` named as the type in ``_rebuild_from_type_v2``."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    __setstate__ = _refuse_build
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def rebuild_from_type_v2(function, new_type, args, state=None) -> TensorInfo:
+    """``torch._tensor._rebuild_from_type_v2``: a tensor with Python attributes; only allowed rebuilders run."""
+    if not (isinstance(function, _Global) and function.rebuilds_tensor and isinstance(new_type, TensorClass)
+            and isinstance(args, tuple)):
+        raise UnsafeContentError(f"refusing pickle global 'torch._tensor._rebuild_from_type_v2' applied to "
+                                 f"{function!r:.60}: only tensor rebuild functions are allowed")
+    return function(*args)
+
+
+class DictSubclass(dict):
+    """A plain-data ``dict`` subclass (Lightning's ``AttributeDict``) built by NEWOBJ + SETITEMS."""
+
+    qualname = "dict"
+
+    def __setstate__(self, state: Any) -> None:
+        self.attributes = state
+
+
+def _dict_class(qualname: str) -> type:
+    return type(qualname.rsplit(".", 1)[-1], (DictSubclass,), {"qualname": qualname})
+
+
 # ------------------------------------------------------------------------------------ allow-list
 
 class _Global:
@@ -288,6 +422,10 @@ class _Global:
 
     def __init__(self, function: Callable[..., Any], name: str):
         self._function, self._name = function, name
+
+    @property
+    def rebuilds_tensor(self) -> bool:
+        return self._function in (rebuild_tensor, rebuild_tensor_v3, rebuild_parameter)
 
     def __call__(self, *args: Any) -> Any:
         return self._function(*args)
@@ -324,9 +462,33 @@ def _allowed(keep_array_data: bool = False) -> Dict[Tuple[str, str], Callable[..
     table["builtins", "frozenset"] = frozenset
     table["builtins", "getattr"] = restricted_getattr
     table["collections", "OrderedDict"] = OrderedDictStandIn
+    table["collections", "Counter"] = counter
+    table["collections", "defaultdict"] = defaultdict
+    table["collections", "deque"] = deque
+    table["builtins", "complex"] = make_complex
+    table["builtins", "bytearray"] = make_bytearray
+    table["torch._tensor", "_rebuild_from_type_v2"] = rebuild_from_type_v2
+    for module in ("pathlib", "pathlib._local"):
+        for name in ("Path", "PosixPath", "WindowsPath", "PurePath", "PurePosixPath", "PureWindowsPath"):
+            table[module, name] = path_text
     for (module, name), value in table.items():
         if callable(value) and value is not NdarrayType:
             table[module, name] = _Global(value, f"{module}.{name}")
+    for name in _NUMPY_TYPES + ("bool",):   # numpy 2 pickles np.bool_ as numpy.bool
+        canonical = name.rstrip("_")
+        table["numpy", name] = NumpyTypeName(canonical)
+        table["numpy.dtypes", canonical.capitalize().replace("Uint", "UInt") + "DType"] = NumpyTypeName(canonical)
+    for name in _FACTORY_TYPES:
+        if ("builtins", name) not in table:
+            table["builtins", name] = TypeMarker(name)
+    for name in ("torch.Tensor", "torch.nn.parameter.Parameter"):
+        module, _, short = name.rpartition(".")
+        table[module, short] = TensorClass(name)
+    for qualname in ("lightning.fabric.utilities.data.AttributeDict", "lightning_fabric.utilities.data.AttributeDict",
+                     "lightning.pytorch.utilities.parsing.AttributeDict",
+                     "pytorch_lightning.utilities.parsing.AttributeDict"):
+        table[tuple(qualname.rsplit(".", 1))] = _dict_class(qualname)
+    table["argparse", "Namespace"] = _inert_class("argparse.Namespace")
     # NEWOBJ needs a real class; its __setstate__ makes BUILD on the class itself fail.
     table["mmengine.logging.history_buffer", "HistoryBuffer"] = _inert_class(
         "mmengine.logging.history_buffer.HistoryBuffer")

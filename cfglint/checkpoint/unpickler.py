@@ -47,6 +47,22 @@ class BoundedStream:
         cap = self._left + 1 if size is None or size < 0 else min(size, self._left + 1)
         return self._take(self._raw.readline(cap))
 
+    def skip(self, size: int) -> None:
+        """Pass over ``size`` bytes without keeping them: a seek when the file can, else chunked reads."""
+        if size > self._left:
+            raise CfglintError(f"{self._what} declares an item of {size} bytes, more than cfglint's "
+                               f"{self._limit // MiB} MB limit (that much memory); refusing to read it", self._source)
+        raw = self._raw
+        if getattr(raw, "seekable", lambda: False)():
+            self._left -= size
+            raw.seek(size, 1)
+            return
+        while size > 0:
+            chunk = self.read(min(size, 1 << 20))
+            if not chunk:
+                return
+            size -= len(chunk)
+
     def readinto(self, buffer) -> int:
         data = self.read(len(buffer))
         buffer[:len(data)] = data

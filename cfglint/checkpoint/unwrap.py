@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from cfglint.checkpoint.info import CheckpointInfo, TensorInfo
-from cfglint.checkpoint.standins import ArrayStub, InertObject, TorchDtype
+from cfglint.checkpoint.standins import ArrayStub, InertObject, NumpyTypeName, TorchDtype
 from cfglint.errors import CfglintError
 
 WRAPPER_KEYS = ("state_dict", "model", "ema_state_dict", "blobs")  # blobs: Caffe2 .pkl
@@ -87,7 +87,7 @@ def to_plain(value: Any, source: str, budget: List[int], depth: int = 0) -> Any:
     budget[0] -= 1
     if depth > MAX_META_DEPTH or budget[0] < 0:
         raise CfglintError("checkpoint metadata is nested too deeply or is too large to read", source)
-    if isinstance(value, TorchDtype):
+    if isinstance(value, (TorchDtype, NumpyTypeName)):
         return str(value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value

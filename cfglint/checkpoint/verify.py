@@ -11,7 +11,7 @@ Nothing here loads tensor data or runs pickled code (see cfglint.checkpoint.read
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from cfglint.checkpoint.expected import expected_state_dict
@@ -76,7 +76,8 @@ class VerifyReport:
         return {"checkpoint": self.checkpoint.path, "config": self.model.path,
                 "framework": {"checkpoint": self.fingerprint.framework, "config": self.model.framework},
                 "findings": [f.to_json() for f in self.findings], "summary": summarize(self.findings),
-                "state_dict": self.state_dict.to_json()}
+                "state_dict": self.state_dict.to_json(),
+                **({"remote_read": self.checkpoint.remote_read} if self.checkpoint.remote_read else {})}
 
 
 class VerificationError(Exception):
@@ -90,11 +91,12 @@ class VerificationError(Exception):
 
 def verify(checkpoint: Any, config: Any, *, opts: Sequence[str] = (), framework: Optional[str] = None,
            engine_config: Optional[EngineConfig] = None, allow_new_keys: bool = False,
-           engine: str = "native") -> VerifyReport:
+           engine: str = "native", timeout: Optional[float] = None) -> VerifyReport:
     """Check `checkpoint` (path, URL or CheckpointInfo) against `config` (path, CfgNode or CommonModel).
 
     `engine="framework"` takes the expected state dict from the installed framework instead of
-    cfglint's own model (see cfglint.checkpoint.framework_engine).
+    cfglint's own model (see cfglint.checkpoint.framework_engine). `timeout`: seconds a remote
+    server may stay silent (default cfglint.checkpoint.source.DEFAULT_TIMEOUT).
     """
     from cfglint.adapters import load
     from cfglint.checkpoint.readers import read_checkpoint
@@ -102,11 +104,14 @@ def verify(checkpoint: Any, config: Any, *, opts: Sequence[str] = (), framework:
     engine_config = engine_config or EngineConfig()
     rules = load_rules(engine_config.rule_files)
     enabled = rules.enabled(engine_config.select, engine_config.ignore)
-    info = checkpoint if isinstance(checkpoint, CheckpointInfo) else read_checkpoint(str(checkpoint))
+    info = checkpoint if isinstance(checkpoint, CheckpointInfo) else read_checkpoint(str(checkpoint), timeout)
     model = config if isinstance(config, CommonModel) else load(config, framework=framework, opts=opts,
                                                                  allow_new_keys=allow_new_keys)
-    fp = fingerprint(info.shapes())
-    checker = _Checker(info, model, fp, rules)
+    checked_info, foreign = _strip_foreign_prefix(info, model.framework)
+    fp = fingerprint(checked_info.shapes())
+    checker = _Checker(checked_info, model, fp, rules)
+    if foreign is not None:
+        checker.report_prefix(*foreign)
     checker.compare_fingerprint()
     check = checker.compare_state_dict(engine)
     checker.compare_classes()
@@ -129,6 +134,7 @@ class _Checker:
         values.setdefault("right", right)
         values.setdefault("field", field_name)
         values.setdefault("config", self.model.path)
+        _add_plurals(values)
         try:
             message = rule.message.format(**values)
         except (KeyError, IndexError, ValueError):
@@ -136,6 +142,17 @@ class _Checker:
         self.findings.append(Finding(rule=rule.id, name=rule.name, severity=severity or rule.severity,
                                      field=field_name, left=left, right=right, message=message,
                                      left_location=None, right_location=right_location, why=rule.why_line))
+
+    # -- 0. a training wrapper's prefix -------------------------------------------------------
+    def report_prefix(self, prefix: str, inside: List[str], outside: List[str]) -> None:
+        rest = ""
+        if outside:
+            one = len(outside) == 1
+            rest = (f" {len(outside)} other key{'' if one else 's'} {'is' if one else 'are'} outside it and "
+                    f"{'belongs' if one else 'belong'} to no part of the detector "
+                    f"(e.g. {', '.join(outside[:_EXAMPLES])}).")
+        self._emit("K715", "state_dict", prefix, None, count=len(inside), prefix=prefix,
+                   example=", ".join(inside[:_EXAMPLES]), rest=rest)
 
     # -- 1. fingerprint ------------------------------------------------------------------------
     def compare_fingerprint(self) -> None:
@@ -150,11 +167,16 @@ class _Checker:
         for name, rule_id in _FIELD_RULES.items():
             ev = fp.fields.get(name)
             configured = model.get(name)
-            if ev is None or ev.value is None and name != "neck.type" or configured is None:
+            # "No neck" is a configured value when the adapter derived it (Detectron2: a C4 backbone builder).
+            explicit_none = name == "neck.type" and name in model.provenance
+            if ev is None or ev.value is None and name != "neck.type" or configured is None and not explicit_none:
                 continue
+            if name == "arch" and (_arch_family(ev.value) is None or _arch_family(configured) is None):
+                continue   # a family cfglint cannot read from weights: the key-by-key check decides
             if not _same(name, ev.value, configured):
-                self._emit(rule_id, name, ev.value, configured, location(model, name),
-                           evidence=ev.because() or "its key names", config_desc=describe(model, name))
+                desc, loc = _described(model, name)
+                self._emit(rule_id, name, ev.value, configured, loc,
+                           evidence=ev.because() or "its key names", config_desc=desc)
         for head, ev in fp.head_classes.items():   # every head, not only the final one
             configured = model.get("num_classes")
             if configured is not None and ev.value not in (None, configured) and \
@@ -168,11 +190,18 @@ class _Checker:
         per_location = _anchors_per_location(self.model)
         if ev is None or per_location is None or ev.value == per_location:
             return
+        sizes_desc, sizes_loc = _described(self.model, "anchors.sizes")
+        prov = self.model.provenance.get("anchors.sizes")
+        if prov is not None and prov.native_key.endswith(".octave_base_scale"):
+            # mmdet: the number of scales is scales_per_octave; octave_base_scale only sets their size.
+            key = prov.native_key[:-len("octave_base_scale")] + "scales_per_octave"
+            sizes_desc, sizes_loc = _described_key(self.model, key) or (sizes_desc, sizes_loc)
+        ratios_desc, ratios_loc = _described(self.model, "anchors.aspect_ratios")
+        # Point at the factor the config file itself sets, else at the ratios.
+        own = [loc for loc in (sizes_loc, ratios_loc) if loc is not None and loc.file == self.model.path]
         self._emit("K707", "anchors.aspect_ratios", ev.value, per_location,
-                   location(self.model, "anchors.aspect_ratios") or location(self.model, "anchors.sizes"),
-                   evidence=ev.because(),
-                   config_desc=f"{describe(self.model, 'anchors.sizes')} and "
-                               f"{describe(self.model, 'anchors.aspect_ratios')} give {per_location}")
+                   (own or [ratios_loc or sizes_loc])[0], evidence=ev.because(),
+                   config_desc=f"{sizes_desc} and {ratios_desc} give {per_location}")
 
     # -- 2. key by key -------------------------------------------------------------------------
     def compare_state_dict(self, engine: str = "native") -> StateDictCheck:
@@ -204,6 +233,11 @@ class _Checker:
     def _explain(self, expected: ExpectedStateDict, check: StateDictCheck) -> None:
         tolerated, missing = _split_tolerated(check.missing)
         tolerated_unexp, unexpected = _split_tolerated(check.unexpected)
+        ema, unexpected = _split_ema_buffers(unexpected, expected)
+        if ema:
+            self._emit("K714", "state_dict", len(ema), None, count=len(ema),
+                       what="EMA copies of the weights, the ema_* buffers mmcv's EMAHook adds to the model",
+                       example=", ".join(ema[:_EXAMPLES]))
         for group, keys in _grouped(missing, expected.group_of).items():
             self._emit("K710", "state_dict", None, len(keys), count=len(keys), group=group,
                        example=", ".join(keys[:_EXAMPLES]))
@@ -240,6 +274,49 @@ class _Checker:
                        left_count=len(names), left_short=short, config_desc=describe(self.model, "num_classes"))
 
 
+def _add_plurals(values: Dict[str, Any]) -> None:
+    """``{count}_s``, ``_es``, ``_are``, ``_have``, ``_verb_s`` for each count, so a message can say
+    "1 class" and "3 classes" from one template."""
+    for key, value in list(values.items()):
+        if type(value) is int:
+            one = value == 1
+            values.setdefault(f"{key}_s", "" if one else "s")
+            values.setdefault(f"{key}_es", "" if one else "es")
+            values.setdefault(f"{key}_are", "is" if one else "are")
+            values.setdefault(f"{key}_have", "has" if one else "have")
+            values.setdefault(f"{key}_verb_s", "s" if one else "")
+
+
+def _described(model: CommonModel, name: str):
+    """``(description, location)`` of a field; a native key written in the file (even as None) is
+    located there rather than described as a default (adapters mark a missing-or-None key a default)."""
+    prov = model.provenance.get(name)
+    if prov is not None and prov.location is None:
+        found = _described_key(model, prov.native_key, model.get(name), name)
+        if found is not None:
+            return found
+    return describe(model, name), location(model, name)
+
+
+def _described_key(model: CommonModel, native: str, value: Any = None, name: Optional[str] = None):
+    """``file:line sets <native> to <value>`` for a key the resolved config holds explicitly, else None."""
+    resolved = model.resolved
+    if resolved is None or not native:
+        return None
+    path = tuple(int(p) if p.isdigit() else p for p in native.replace("[", ".").replace("]", "").split(".") if p)
+    parent = resolved.get(path[:-1]) if path else None
+    if not (isinstance(parent, dict) and path[-1] in parent) or not hasattr(resolved, "locations"):
+        return None
+    loc = resolved.locations.get(path)
+    if loc is None:
+        return None
+    native_value = parent[path[-1]]
+    desc = f"{loc} sets {native} to {native_value!r}"
+    if name is not None and native_value != value:
+        desc += f" ({name} {value!r})"
+    return desc, loc
+
+
 def _expected(resolved, engine: str) -> ExpectedStateDict:
     if engine == "framework":
         from cfglint.checkpoint.framework_engine import framework_state_dict
@@ -259,13 +336,26 @@ def _same(name: str, found: Any, configured: Any) -> bool:
     return found == configured
 
 
-def _arch_family(arch: Any) -> str:
+#: What the weights can show of a detector family: the layout of its heads, not its name. A config
+#: family missing here is not compared (its keys may look like a known family's or like nothing).
+_ARCH_FAMILIES = {
+    "faster_rcnn": "two_stage", "mask_rcnn": "two_stage", "keypoint_rcnn": "two_stage",
+    # Same RPN + ROI-head key layout; what differs (point head, trident branches share weights,
+    # mask-IoU head) is left to the key-by-key check.
+    "point_rend": "two_stage", "trident_faster_rcnn": "two_stage", "mask_scoring_rcnn": "two_stage",
+    "fast_rcnn": "fast_rcnn",   # ROI heads on precomputed proposals: no RPN weights
+    "cascade_rcnn": "cascade", "rpn": "rpn", "panoptic_fpn": "panoptic_fpn",
+    "semantic_segmentor": "semantic_segmentor",
+    "retinanet": "retinanet", "fsaf": "retinanet",   # FSAFHead is a RetinaHead (retina_cls/retina_reg)
+    "fcos": "fcos", "atss": "atss", "gfl": "gfl",
+}
+
+
+def _arch_family(arch: Any) -> Optional[str]:
     arch = str(arch)
     if arch.startswith("cascade"):
         return "cascade"
-    if arch in ("faster_rcnn", "mask_rcnn", "keypoint_rcnn"):
-        return "two_stage"   # heads.mask / heads.keypoint say the rest
-    return arch
+    return _ARCH_FAMILIES.get(arch)
 
 
 def _anchors_per_location(model: CommonModel) -> Optional[int]:
@@ -282,6 +372,49 @@ _TOLERATED = (
     ("pixel_mean", "stored pixel statistics"), ("pixel_std", "stored pixel statistics"),
     ("anchor_generator.", "cached anchors"), ("data_preprocessor.", "data preprocessor buffers"),
 )
+
+
+def _split_ema_buffers(keys: List[str], expected: ExpectedStateDict) -> Tuple[List[str], List[str]]:
+    """mmcv's EMAHook registers ``ema_<parameter name with dots as underscores>`` buffers on the model;
+    only keys that name a parameter of this model that way count as EMA copies."""
+    flat = {key.replace(".", "_") for key in expected.keys}
+    ema = [k for k in keys if k.startswith("ema_") and "." not in k and k[len("ema_"):] in flat]
+    chosen = set(ema)
+    return ema, [k for k in keys if k not in chosen]
+
+
+def _strip_foreign_prefix(info: CheckpointInfo, framework: str):
+    """A training wrapper's attribute prefix (Lightning's ``model.``, ``_orig_mod.`` of torch.compile...).
+
+    Only when the keys are not a detector's as they stand and are one's under the prefix: the most
+    common one- or two-component prefix whose keys the fingerprint recognises. Returns the info to
+    check (the keys under the prefix, stripped) and ``(prefix, keys inside, keys outside)``, or None.
+    """
+    shapes = info.shapes()
+    if shapes and all(key.startswith("module.") for key in shapes):   # as the reader strips it
+        info = replace(info, tensors={key[len("module."):]: value for key, value in info.tensors.items()})
+        shapes = info.shapes()
+    if fingerprint(shapes).framework is not None:
+        return info, None
+    counts: Dict[str, int] = {}
+    for key in shapes:
+        parts = key.split(".")
+        for depth in (1, 2):
+            if len(parts) > depth + 1:
+                prefix = ".".join(parts[:depth]) + "."
+                counts[prefix] = counts.get(prefix, 0) + 1
+    for prefix, _ in sorted(counts.items(), key=lambda item: -item[1])[:8]:
+        inside = [k for k in shapes if k.startswith(prefix)]
+        stripped = {k[len(prefix):]: v for k, v in shapes.items() if k.startswith(prefix)}
+        if fingerprint(stripped).framework is None:
+            continue
+        tensors = {k[len(prefix):]: info.tensors[k] for k in inside}
+        outside = [k for k in shapes if not k.startswith(prefix)]
+        if prefix == "module." and (framework == "mmdet" or not outside):
+            # The loaders remove DDP's `module.` themselves: mmengine from every key, fvcore when all have it.
+            return replace(info, tensors=tensors), None
+        return replace(info, tensors=tensors), (prefix, inside, outside)
+    return info, None
 
 
 def _tolerated_kind(key: str) -> str:

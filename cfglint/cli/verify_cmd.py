@@ -39,6 +39,9 @@ def verify(
                                        "the installed mmdet/detectron2 building the model on torch's meta device "
                                        "(framework; imports torch and the framework, never runs the config file, "
                                        "ignores custom_imports)."),
+    timeout: float = typer.Option(30.0, "--timeout", min=0.1,
+                                  help="Remote checkpoints: seconds the server may stay silent (connecting, or "
+                                       "between bytes) before verify gives up with exit 2."),
 ) -> None:
     """Prove or refute that CHECKPOINT loads into the model CONFIG builds; exit 1 on a mismatch, 2 on bad input."""
     from cfglint import app
@@ -48,7 +51,8 @@ def verify(
     run_settings = settings(ctx, select, ignore, rules, fail_on, framework, allow_new_keys)
     engine_cfg, rule_set = engine_setup(run_settings)
     try:
-        report = app.verify(checkpoint, config, run_settings, engine_config=engine_cfg, engine=engine.value)
+        report = app.verify(checkpoint, config, run_settings, engine_config=engine_cfg, engine=engine.value,
+                            timeout=timeout)
     except CfglintError as err:
         print_error(err, config)
         raise typer.Exit(2)

@@ -20,4 +20,9 @@ def render(output_format: str, report: Any, checkpoint: str, config: str, rules:
     if output_format == "text" and check.ran:
         text += (f"\nstate dict: {check.checked} checkpoint tensors checked; {len(check.missing)} missing, "
                  f"{len(check.unexpected)} unexpected, {len(check.mismatched)} with another shape")
+    read = report.checkpoint.remote_read if output_format == "text" else None
+    if read:
+        whole = " (the whole file)" if read["size"] and read["bytes"] >= read["size"] else ""
+        text += (f"\nremote: read {read['bytes']} of {read['size'] or 'unknown'} bytes in "
+                 f"{read['requests']} requests{whole}")
     return text

@@ -131,7 +131,13 @@ def _opcode_cases(canary: Path):
         "code.InteractiveInterpreter": b"ccode\nInteractiveInterpreter\n)R.",
         "numpy.testing._private.utils.runstring":
             b"cnumpy.testing._private.utils\nrunstring\n" + short(code) + b"}\x86R.",
-        "collections.defaultdict": b"ccollections\ndefaultdict\n)R.",
+        # defaultdict is plain data (trainer state), but only with a builtin type as its factory.
+        "collections.defaultdict": b"ccollections\ndefaultdict\nctorch._utils\n_rebuild_tensor_v2\n\x85R.",
+        "defaultdict(posix.system)": b"ccollections\ndefaultdict\ncposix\nsystem\n\x85R.",
+        # builtin types are allowed only as such a factory, never called.
+        "builtins.list called": b"c__builtin__\nlist\n)R.",
+        "_rebuild_from_type_v2 of a non-rebuilder": b"\x80\x02ctorch._tensor\n_rebuild_from_type_v2\n(ctorch\n"
+                                                    b"FloatStorage\nctorch\nTensor\n)}tR.",
         "copyreg._reconstructor": b"ccopy_reg\n_reconstructor\n)R.",
         # getattr is allowed only on inert stand-ins: from an allow-listed global it is refused.
         "builtins.getattr": b"\x80\x02c__builtin__\ngetattr\nctorch._utils\n_rebuild_tensor_v2\n"
@@ -163,7 +169,9 @@ _EXPECTED_GLOBAL = {
     "INST os.system": "os.system", "OBJ os.system": "os.system", "STACK_GLOBAL memo": "os.system",
     "STACK_GLOBAL runtime": "posix.system", "memo overwrite": "os.system", "nested protocol 0": "os.system",
     "builtins.getattr on a dict": "builtins.getattr", "BUILD on a global": "torch.FloatStorage",
-    "EXT1 posix.system": "posix.system",
+    "EXT1 posix.system": "posix.system", "defaultdict(posix.system)": "posix.system",
+    "builtins.list called": "builtins.list",
+    "_rebuild_from_type_v2 of a non-rebuilder": "torch._tensor._rebuild_from_type_v2",
 }
 
 
