@@ -80,9 +80,10 @@ class Kind:
         """Whether state-dict keys follow this kind's module naming."""
         return False
 
-    def prepare_state_dict(self, shapes: Dict[str, Tuple[int, ...]]) -> Dict[str, Tuple[int, ...]]:
-        """Undo wrappers this kind's tools put around a model's keys (identity by default)."""
-        return shapes
+    def loader_strips(self, prefix: str, every_key: bool) -> bool:
+        """Whether this kind's checkpoint loader removes a key prefix itself (`every_key`: all keys
+        of the state dict carry it)."""
+        return False
 
     # -- conversion --------------------------------------------------------------------------------
     def conversion_refusal(self, resolved: ResolvedConfig) -> Optional[str]:

@@ -20,19 +20,21 @@ from cfglint.checkpoint.fingerprint import Evidence, Fingerprint, fingerprint
 from cfglint.checkpoint.info import CheckpointInfo
 from cfglint.engine import EngineConfig, Finding, fails, load_rules
 from cfglint.engine.context import describe, location
+from cfglint.engine.plural import with_plural_forms
+from cfglint.adapters import kinds
 from cfglint.engine.rules import Rule, RuleSet
 from cfglint.errors import CfglintError
 from cfglint.model import CommonModel
 
-#: Fingerprint fields compared with the config, and the rule that reports each.
-_FIELD_RULES = {
-    "num_classes": "K702",
-    "backbone.type": "K703", "backbone.depth": "K703", "backbone.groups": "K703",
-    "backbone.width_per_group": "K703",
-    "neck.type": "K704", "neck.out_channels": "K704",
-    "arch": "K705", "heads.mask": "K705", "heads.keypoint": "K705", "heads.cls_agnostic_bbox_reg": "K705",
-    "heads.num_stages": "K705",
-    "backbone.norm": "K706",
+#: Fingerprint fields compared with the config, and the check (rules/checkpoint.yaml) that reports each.
+_FIELD_CHECKS = {
+    "num_classes": "num_classes_mismatch",
+    "backbone.type": "backbone_mismatch", "backbone.depth": "backbone_mismatch", "backbone.groups": "backbone_mismatch",
+    "backbone.width_per_group": "backbone_mismatch",
+    "neck.type": "neck_mismatch", "neck.out_channels": "neck_mismatch",
+    "arch": "head_mismatch", "heads.mask": "head_mismatch", "heads.keypoint": "head_mismatch", "heads.cls_agnostic_bbox_reg": "head_mismatch",
+    "heads.num_stages": "head_mismatch",
+    "backbone.norm": "norm_mismatch",
 }
 _BATCH_NORMS = {"FrozenBN", "BN", "SyncBN", "naiveSyncBN", "nnSyncBN", "MMSyncBN"}
 _EXAMPLES = 3
@@ -127,14 +129,15 @@ class _Checker:
         self.findings: List[Finding] = []
 
     # -- findings ------------------------------------------------------------------------------
-    def _emit(self, rule_id: str, field_name: str, left: Any, right: Any, right_location=None,
+    def _emit(self, check: str, field_name: str, left: Any, right: Any, right_location=None,
               severity: Optional[str] = None, **values: Any) -> None:
-        rule: Rule = self.rules[rule_id]
+        """A finding of the rule bound to `check` (see cfglint.engine.checks.EMITTED)."""
+        rule: Rule = self.rules.for_check("checkpoint", check)
         values.setdefault("left", left)
         values.setdefault("right", right)
         values.setdefault("field", field_name)
         values.setdefault("config", self.model.path)
-        _add_plurals(values)
+        values = with_plural_forms(values)
         try:
             message = rule.message.format(**values)
         except (KeyError, IndexError, ValueError):
@@ -151,7 +154,7 @@ class _Checker:
             rest = (f" {len(outside)} other key{'' if one else 's'} {'is' if one else 'are'} outside it and "
                     f"{'belongs' if one else 'belong'} to no part of the detector "
                     f"(e.g. {', '.join(outside[:_EXAMPLES])}).")
-        self._emit("K715", "state_dict", prefix, None, count=len(inside), prefix=prefix,
+        self._emit("wrapper_prefix", "state_dict", prefix, None, count=len(inside), prefix=prefix,
                    example=", ".join(inside[:_EXAMPLES]), rest=rest)
 
     # -- 1. fingerprint ------------------------------------------------------------------------
@@ -161,10 +164,10 @@ class _Checker:
             return
         if fp.framework != model.framework:
             ev = next(iter(fp.fields.values()), Evidence(None))
-            self._emit("K701", "framework", fp.framework, model.framework,
+            self._emit("framework_mismatch", "framework", fp.framework, model.framework,
                        evidence=ev.because() or "its key names")
             return
-        for name, rule_id in _FIELD_RULES.items():
+        for name, rule_id in _FIELD_CHECKS.items():
             ev = fp.fields.get(name)
             configured = model.get(name)
             # "No neck" is a configured value when the adapter derived it (Detectron2: a C4 backbone builder).
@@ -181,7 +184,7 @@ class _Checker:
             configured = model.get("num_classes")
             if configured is not None and ev.value not in (None, configured) and \
                     fp.get("num_classes") == configured:
-                self._emit("K702", "num_classes", ev.value, configured, location(model, "num_classes"),
+                self._emit("num_classes_mismatch", "num_classes", ev.value, configured, location(model, "num_classes"),
                            evidence=ev.because(), config_desc=describe(model, "num_classes"))
         self._compare_anchors()
 
@@ -199,7 +202,7 @@ class _Checker:
         ratios_desc, ratios_loc = _described(self.model, "anchors.aspect_ratios")
         # Point at the factor the config file itself sets, else at the ratios.
         own = [loc for loc in (sizes_loc, ratios_loc) if loc is not None and loc.file == self.model.path]
-        self._emit("K707", "anchors.aspect_ratios", ev.value, per_location,
+        self._emit("anchors_mismatch", "anchors.aspect_ratios", ev.value, per_location,
                    (own or [ratios_loc or sizes_loc])[0], evidence=ev.because(),
                    config_desc=f"{sizes_desc} and {ratios_desc} give {per_location}")
 
@@ -208,15 +211,15 @@ class _Checker:
         check = StateDictCheck()
         resolved = self.model.resolved
         if self.fp.framework not in (None, self.model.framework):
-            self._emit("K713", "state_dict", None, None, reason="the checkpoint belongs to the other framework")
+            self._emit("state_dict_not_checked", "state_dict", None, None, reason="the checkpoint belongs to the other framework")
             return check
         if resolved is None:
-            self._emit("K713", "state_dict", None, None, reason="the config was given without its native form")
+            self._emit("state_dict_not_checked", "state_dict", None, None, reason="the config was given without its native form")
             return check
         try:
             expected = _expected(resolved, engine)
         except UnsupportedArchitecture as exc:
-            self._emit("K713", "state_dict", None, None, reason=exc.reason)
+            self._emit("state_dict_not_checked", "state_dict", None, None, reason=exc.reason)
             return check
         check.ran = True
         actual = self.info.shapes()
@@ -235,26 +238,26 @@ class _Checker:
         tolerated_unexp, unexpected = _split_tolerated(check.unexpected)
         ema, unexpected = _split_ema_buffers(unexpected, expected)
         if ema:
-            self._emit("K714", "state_dict", len(ema), None, count=len(ema),
+            self._emit("tolerated_keys", "state_dict", len(ema), None, count=len(ema),
                        what="EMA copies of the weights, the ema_* buffers mmcv's EMAHook adds to the model",
                        example=", ".join(ema[:_EXAMPLES]))
         for group, keys in _grouped(missing, expected.group_of).items():
-            self._emit("K710", "state_dict", None, len(keys), count=len(keys), group=group,
+            self._emit("missing_keys", "state_dict", None, len(keys), count=len(keys), group=group,
                        example=", ".join(keys[:_EXAMPLES]))
         for group, keys in _grouped(unexpected, _module_of).items():
-            self._emit("K711", "state_dict", len(keys), None, count=len(keys), group=group,
+            self._emit("unexpected_keys", "state_dict", len(keys), None, count=len(keys), group=group,
                        example=", ".join(keys[:_EXAMPLES]))
         by_group = _grouped([m["key"] for m in check.mismatched], expected.group_of)
         shapes = {m["key"]: m for m in check.mismatched}
         for group, keys in by_group.items():
             first = shapes[keys[0]]
             example = f"{keys[0]}: checkpoint {first['checkpoint']}, config {first['expected']}"
-            self._emit("K712", "state_dict", first["checkpoint"], first["expected"], count=len(keys),
+            self._emit("shape_mismatch", "state_dict", first["checkpoint"], first["expected"], count=len(keys),
                        group=group, example=example)
         ignored = tolerated + tolerated_unexp
         if ignored:
             kinds = sorted({_tolerated_kind(k) for k in ignored})
-            self._emit("K714", "state_dict", len(tolerated_unexp), len(tolerated), count=len(ignored),
+            self._emit("tolerated_keys", "state_dict", len(tolerated_unexp), len(tolerated), count=len(ignored),
                        what=", ".join(kinds), example=", ".join(ignored[:_EXAMPLES]))
 
     # -- class names in the checkpoint's metadata ----------------------------------------------
@@ -267,24 +270,11 @@ class _Checker:
         num_classes = self.model.get("num_classes")
         short = "(" + ", ".join(map(str, names[:5])) + (", ..." if len(names) > 5 else "") + ")"
         if configured_names is not None and list(configured_names) != names:
-            self._emit("K708", "classes", names, list(configured_names), location(self.model, "classes"),
+            self._emit("class_names_mismatch", "classes", names, list(configured_names), location(self.model, "classes"),
                        left_count=len(names), left_short=short, config_desc=describe(self.model, "classes"))
         elif configured_names is None and num_classes is not None and len(names) != num_classes:
-            self._emit("K708", "classes", names, num_classes, location(self.model, "num_classes"),
+            self._emit("class_names_mismatch", "classes", names, num_classes, location(self.model, "num_classes"),
                        left_count=len(names), left_short=short, config_desc=describe(self.model, "num_classes"))
-
-
-def _add_plurals(values: Dict[str, Any]) -> None:
-    """``{count}_s``, ``_es``, ``_are``, ``_have``, ``_verb_s`` for each count, so a message can say
-    "1 class" and "3 classes" from one template."""
-    for key, value in list(values.items()):
-        if type(value) is int:
-            one = value == 1
-            values.setdefault(f"{key}_s", "" if one else "s")
-            values.setdefault(f"{key}_es", "" if one else "es")
-            values.setdefault(f"{key}_are", "is" if one else "are")
-            values.setdefault(f"{key}_have", "has" if one else "have")
-            values.setdefault(f"{key}_verb_s", "s" if one else "")
 
 
 def _described(model: CommonModel, name: str):
@@ -410,8 +400,8 @@ def _strip_foreign_prefix(info: CheckpointInfo, framework: str):
             continue
         tensors = {k[len(prefix):]: info.tensors[k] for k in inside}
         outside = [k for k in shapes if not k.startswith(prefix)]
-        if prefix == "module." and (framework == "mmdet" or not outside):
-            # The loaders remove DDP's `module.` themselves: mmengine from every key, fvcore when all have it.
+        if kinds.get(framework).loader_strips(prefix, every_key=not outside):
+            # The framework's loader removes this prefix itself (DDP's `module.`).
             return replace(info, tensors=tensors), None
         return replace(info, tensors=tensors), (prefix, inside, outside)
     return info, None
@@ -453,7 +443,7 @@ def _embedded_config_diff(info: CheckpointInfo, model: CommonModel, engine_confi
     try:
         trained = normalize(resolve_text(info.config_text, filename=f"{info.path}#meta.cfg"))
     except CfglintError as err:
-        rule = rules["K713"]
+        rule = rules.for_check("checkpoint", "state_dict_not_checked")
         return [Finding(rule=rule.id, name=rule.name, severity="info", field="state_dict", left=None,
                         right=None, message=f"The training config embedded in the checkpoint could not be "
                                             f"read ({err.message}); it was not compared.", why=rule.why_line)]

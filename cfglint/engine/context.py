@@ -53,9 +53,9 @@ def _native_key(model: CommonModel, field: str) -> Optional[str]:
 
 
 def render(rule: Rule, **values: Any) -> str:
-    from cfglint.engine.plural import fix_counts
+    from cfglint.engine.plural import with_plural_forms
     try:
-        return fix_counts(rule.message.format(**values))
+        return rule.message.format(**with_plural_forms(values))
     except (KeyError, IndexError, ValueError):
         # A user rule's template names a placeholder this check does not provide: keep the facts.
         return f"{rule.summary} ({values.get('left_desc', '')}; {values.get('right_desc', '')})"

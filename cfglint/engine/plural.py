@@ -1,14 +1,11 @@
 """Counts in the user's language: "1 error", "2 errors"; "names 1 class", not "1 classes"."""
 from __future__ import annotations
 
-import re
+from typing import Any, Dict
 
-#: Plural nouns that messages put after a count, and their singular.
-_SINGULAR = {"classes": "class", "keys": "key", "parameters": "parameter", "sizes": "size", "tensors": "tensor",
-             "files": "file", "errors": "error", "warnings": "warning", "values": "value", "names": "name",
-             "configs": "config", "findings": "finding"}
-_VERBS = {" are": " is", " differ": " differs", " have": " has"}
-_ONE = re.compile(r"(?<![\w.])1 ((?:checkpoint |config )?)(" + "|".join(_SINGULAR) + r")\b( are\b| differ\b| have\b)?")
+#: Placeholders a message may add to any count placeholder `{n}`: "{n} class{n_es} {n_are}".
+PLURAL_FORMS = {"_s": ("", "s"), "_es": ("", "es"), "_are": ("is", "are"), "_have": ("has", "have"),
+                "_verb_s": ("s", "")}
 
 
 def plural(count: int, singular: str, plural_form: str = "") -> str:
@@ -16,6 +13,20 @@ def plural(count: int, singular: str, plural_form: str = "") -> str:
     return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
 
 
-def fix_counts(text: str) -> str:
-    """A rendered message with every '1 <plural noun>' made singular ('1 sizes are' -> '1 size is')."""
-    return _ONE.sub(lambda m: f"1 {m.group(1)}{_SINGULAR[m.group(2)]}{_VERBS.get(m.group(3) or '', '')}", text)
+def with_plural_forms(values: Dict[str, Any]) -> Dict[str, Any]:
+    """`values` plus `{n}_s`, `_es`, `_are`, `_have`, `_verb_s` for each int value, so one template
+    says "1 class is" and "3 classes are" ({n} class{n_es} {n_are})."""
+    out = dict(values)
+    for key, value in values.items():
+        if type(value) is int:
+            for suffix, (one, many) in PLURAL_FORMS.items():
+                out.setdefault(key + suffix, one if value == 1 else many)
+    return out
+
+
+def plural_base(placeholder: str) -> str:
+    """The count a plural-form placeholder belongs to ('count_es' -> 'count'), or '' for none."""
+    for suffix in sorted(PLURAL_FORMS, key=len, reverse=True):     # "_verb_s" before "_s"
+        if placeholder.endswith(suffix) and len(placeholder) > len(suffix):
+            return placeholder[:-len(suffix)]
+    return ""

@@ -119,11 +119,14 @@ def test_summaries_say_1_error_and_2_warnings():
 
 
 def test_messages_say_1_class():
-    from cfglint.engine.plural import fix_counts
-    assert fix_counts("configs/x.py names 1 classes but num_classes is 3") == \
-        "configs/x.py names 1 class but num_classes is 3"
-    assert fix_counts("but 1 sizes are given") == "but 1 size is given"
-    assert fix_counts("11 classes, 1.5 keys, 2 classes") == "11 classes, 1.5 keys, 2 classes"
+    from cfglint.engine import load_rules
+    from cfglint.engine.context import render
+    rules = load_rules()
+    assert render(rules["C503"], path="configs/x.py", count=1, num_classes_desc="num_classes is 3") == \
+        "configs/x.py names 1 class but num_classes is 3."
+    assert render(rules["C503"], path="x.py", count=11, num_classes_desc="d") == "x.py names 11 classes but d."
+    assert "but 1 size is given" in render(rules["L305"], count=1, desc="d")
+    assert "but 3 sizes are given" in render(rules["L305"], count=3, desc="d")
 
 
 def test_an_error_in_a_base_names_the_linted_file(tmp_path):

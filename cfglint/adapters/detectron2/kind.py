@@ -60,6 +60,10 @@ class Detectron2Kind(Kind):
     def owns_state_dict(self, keys: Sequence[str]) -> bool:
         return any(key.startswith(_STATE_DICT_PREFIXES) for key in keys)
 
+    def loader_strips(self, prefix: str, every_key: bool) -> bool:
+        # fvcore's Checkpointer strips DDP's `module.` only when every key has it.
+        return prefix == "module." and every_key
+
     def conversion_refusal(self, resolved: ResolvedConfig) -> Optional[str]:
         from cfglint.adapters.detectron2.normalize import YACS_SYNTAXES
         if resolved.syntax not in YACS_SYNTAXES:

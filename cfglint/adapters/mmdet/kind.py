@@ -63,4 +63,9 @@ class MMDetKind(Kind):
         return any(key.startswith(_STATE_DICT_PREFIXES) for key in keys)
 
 
+    def loader_strips(self, prefix: str, every_key: bool) -> bool:
+        # mmengine's load_checkpoint removes `module.` from every key that has it.
+        return prefix == "module."
+
+
 KIND = MMDetKind()

@@ -62,8 +62,9 @@ class Check:
                 if field not in self.fields:
                     yield (f"check {self.name!r} does not look at field {field!r} "
                            f"(it reads: {', '.join(sorted(self.fields)) or 'no common-model field'})")
+        from cfglint.engine.plural import plural_base
         for name in message_names:
-            if name not in self.placeholders:
+            if name not in self.placeholders and plural_base(name) not in self.placeholders:
                 yield (f"the message names {{{name}}}, which check {self.name!r} does not provide "
                        f"(it provides: {', '.join(sorted(self.placeholders))})")
 
@@ -132,6 +133,7 @@ EMITTED = [
     ("checkpoint", "shape_mismatch", {"count", "group", "what", "example", "evidence"}, _STATE_DICT),
     ("checkpoint", "state_dict_not_checked", {"reason"}, _STATE_DICT),
     ("checkpoint", "tolerated_keys", {"count", "group", "what", "example", "evidence", "reason"}, _STATE_DICT),
+    ("checkpoint", "wrapper_prefix", {"count", "prefix", "example", "rest"}, _STATE_DICT),
 ]
 for _scope, _name, _placeholders, _fields in EMITTED:
     _register(_scope, _name, None, None, _placeholders, _fields)
