@@ -26,16 +26,16 @@ MAX_BASE_DEPTH = 64
 def read_config_text(path: str, shown: Optional[str] = None) -> str:
     """A config file's text, decoded as UTF-8; too large, unreadable or not text is a CfglintError.
 
-    Reads at most MAX_CONFIG_BYTES + 1 bytes, so a huge file, a device or a `/proc` file that never
-    ends is refused after a bounded read rather than trusted for its reported size. `shown` is the
+    Only a regular file is opened (a FIFO or device is refused before a byte is read), and at most
+    MAX_CONFIG_BYTES + 1 bytes are read, so a huge or growing file is refused after a bounded read.
+    A file a config *names* must also pass :func:`cfglint.adapters.roots.confine` at the place
+    that resolves the name. `shown` is the
     name used in messages. Newlines are translated as text-mode `open` does.
     """
+    from cfglint.adapters import roots
     shown = shown or path
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise CfglintError(f"cannot read the file: {exc.strerror or exc}", shown) from None
+    roots.check_input(path, shown)   # its symlinks may not lead out of its project
+    data = roots.read_bytes(path, MAX_CONFIG_BYTES, shown)   # regular files only, never blocks
     if len(data) > MAX_CONFIG_BYTES:
         raise CfglintError(f"the file is larger than {MAX_CONFIG_BYTES // MiB} MB, cfglint's limit for a "
                            "config file; refusing to read it", shown)

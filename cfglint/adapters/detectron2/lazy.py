@@ -12,7 +12,7 @@ import ast
 import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from cfglint.adapters import suppressions
+from cfglint.adapters import roots, suppressions
 from cfglint.adapters.limits import read_config_text
 from cfglint.adapters.detectron2.lazy_interp import FileInterpreter
 from cfglint.adapters.detectron2.lazy_interpolation import resolve_interpolations
@@ -105,6 +105,8 @@ class _Loader:
         target = os.path.join(directory, *module.split("."))
         if not target.endswith(".py"):
             target += ".py"
+        roots.confine(target, from_file, written=f"{'.' * level}{module}", at_file=from_file, at_line=line,
+                      what="imported config")
         if not os.path.isfile(target):
             raise CfglintError(f"cannot import {'.' * level}{module}: {target} does not exist", from_file, line)
         return os.path.normpath(target)
@@ -123,6 +125,7 @@ class _Loader:
         if target is None:
             raise CfglintError(f"get_config({config_path!r}): no configs directory above this file has "
                                f"{config_path}; pass the configs root", at.file, at.line)
+        roots.confine(target, at.file, written=config_path, at_file=at.file, at_line=at.line, what="get_config file")
         return config_objects(self.load_file(target, at, depth))
 
 
