@@ -56,9 +56,10 @@ def _detect_yaml(text: str) -> Optional[str]:
     return None
 
 
-_D2_IMPORT = re.compile(r"^\s*(?:from\s+detectron2[\w.]*\s+import|import\s+detectron2|from\s+\.+common[\w.]*\s+import)",
+# `[ \t]*`, not `\s*`: `^\s*` would rescan every following blank line at each line start (quadratic).
+_D2_IMPORT = re.compile(r"^[ \t]*(?:from\s+detectron2[\w.]*\s+import|import\s+detectron2|from\s+\.+common[\w.]*\s+import)",
                         re.M)
-_MM_IMPORT = re.compile(r"^\s*from\s+(?:mmengine|mmdet|mmcv)[\w.]*\s+import", re.M)
+_MM_IMPORT = re.compile(r"^[ \t]*from\s+(?:mmengine|mmdet|mmcv)[\w.]*\s+import", re.M)
 _MM_SIGNS = re.compile(r"^(?:with\s|(?:_base_|model|train_pipeline|test_pipeline|img_norm_cfg|data|train_cfg|"
                        r"test_cfg|default_scope|train_dataloader)\s*=)", re.M)
 

@@ -142,8 +142,8 @@ def _load_uncached(read_path: str, shown: str, result: LoadedYaml, stack: List[s
             chain = " -> ".join([*(os.path.basename(s) for s in stack + [real]), os.path.basename(base_read)])
             raise CfglintError(f"{BASE_KEY} cycle: {chain}", base_line.file, base_line.line)
         if not roots.is_regular_file(base_read):
-            raise CfglintError(f"base config {roots.shown_path(base)} not found or not a regular file "
-                               f"(looked for {roots.shown_path(base_shown)})",
+            raise CfglintError(f"base config {roots.shown_path(base)!r} not found "
+                               f"(looked for {roots.shown_path(base_shown, 300)})",
                                base_line.file, base_line.line)
         if len(stack) + 1 >= MAX_BASE_DEPTH:
             raise CfglintError(f"{BASE_KEY} chain is more than {MAX_BASE_DEPTH} files deep",

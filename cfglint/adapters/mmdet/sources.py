@@ -243,10 +243,13 @@ def env_references(text: str) -> List[Tuple[int, int, str, str]]:
 def _placeholder_base_vars(path: str, text: str) -> Tuple[str, Dict[str, str]]:
     """`{{_base_.a.b}}` -> a unique string literal, replaced by the base value after evaluation."""
     base_vars: Dict[str, str] = {}
+    tokens: Dict[str, str] = {}
     for dotted in sorted(set(_BASE_VAR_RE.findall(text))):
         token = f"_{dotted}_{hashlib.sha1((path + dotted).encode()).hexdigest()[:6]}"
         base_vars[token] = dotted
-        text = re.sub(r"\{\{\s*_base_\." + re.escape(dotted) + r"\s*\}\}", f'"{token}"', text)
+        tokens[dotted] = f'"{token}"'
+    if tokens:  # one pass, whatever the number of placeholders
+        text = _BASE_VAR_RE.sub(lambda m: tokens[m.group(1)], text)
     return text, base_vars
 
 
