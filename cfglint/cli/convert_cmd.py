@@ -7,7 +7,7 @@ both checks are reported. Exit 1 when a check finds an error, 2 for unreadable o
 """
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import Optional
 
 import typer
@@ -30,15 +30,23 @@ def convert(
     if output_format not in (OutputFormat.text, OutputFormat.json):
         raise fail_usage("convert supports --format text or json")
     try:
+        from cfglint.convert import output as out
         if config is None:
             result = convert_config(source, to.value)
-            _write_text(output, result.text)
             proof = Proof(diff=diff_configs(source, result.text, to.value))
+            out.write_text_atomic(output, result.text)   # only once the proof ran, never half a file
             warnings = result.warnings
         else:
-            result = convert_checkpoint(source, config, to.value, output)
-            proof = Proof(diff=diff_configs(config, result.config.text, to.value),
-                          verify=verify_checkpoint(output, result.config.text, to.value))
+            tmp = out.temp_beside(output)
+            try:
+                result = convert_checkpoint(source, config, to.value, tmp)
+                proof = Proof(diff=diff_configs(config, result.config.text, to.value),
+                              verify=verify_checkpoint(tmp, result.config.text, to.value))
+                os.replace(tmp, output)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
             warnings = result.config.warnings + result.warnings
     except CfglintError as err:
         print_error(err)
@@ -50,13 +58,6 @@ def convert(
     else:
         _print_text(output, warnings, proof)
     raise typer.Exit(1 if failed else 0)
-
-
-def _write_text(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise CfglintError(f"cannot write the converted config: {err.strerror or err}", path) from None
 
 
 def _print_text(output: str, warnings, proof) -> None:
