@@ -44,3 +44,45 @@ def read_config_text(path: str, shown: Optional[str] = None) -> str:
     except UnicodeDecodeError as exc:
         raise CfglintError(f"the file is not UTF-8 text (byte {exc.start} cannot be decoded)", shown) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def check_yaml_expansion(node, shown: str, limit: int = MAX_YAML_NODES) -> None:
+    """Refuse a composed YAML graph that expands (aliases followed) to more than `limit` nodes.
+
+    PyYAML shares an aliased node instead of copying it, so a "billion laughs" file composes
+    quickly, but anything that walks or prints the data afterwards would do exponential work.
+    The walk stops as soon as the budget is spent, so it is bounded by `limit` itself."""
+    import yaml
+    if node is None:
+        return
+    budget = limit
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise CfglintError(f"the YAML expands to more than {limit} nodes (recursive or exponential aliases?)",
+                               shown, current.start_mark.line + 1)
+        if isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                stack.append(key)
+                stack.append(value)
+
+
+#: Largest rule file cfglint reads.
+MAX_RULE_FILE_BYTES = 4 * MiB
+
+
+def read_rule_file_text(path: str) -> str:
+    """A rule file's text: a regular file (never a FIFO or /dev/zero), bounded, UTF-8."""
+    from cfglint.adapters import roots
+    data = roots.read_bytes(path, MAX_RULE_FILE_BYTES, str(path), kind="rule file")
+    if len(data) > MAX_RULE_FILE_BYTES:
+        raise CfglintError(f"the rule file is larger than {MAX_RULE_FILE_BYTES // MiB} MB; refusing to read it",
+                           str(path))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CfglintError(f"the rule file is not UTF-8 text (byte {exc.start} cannot be decoded)", str(path)) from None

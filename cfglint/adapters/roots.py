@@ -234,21 +234,21 @@ def check_input(path: str, shown: Optional[str] = None) -> None:
 # Regular files only
 
 
-def open_regular(path: str, shown: Optional[str] = None, kind: str = "file") -> int:
+def open_regular(path: str, shown: Optional[str] = None, kind: str = "the file") -> int:
     """An O_RDONLY file descriptor for a regular file; a FIFO, device, socket or directory is
     refused without blocking (opened non-blocking, then fstat'ed)."""
     shown = shown if shown is not None else path
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise CfglintError(f"cannot read the {kind}: {exc.strerror or 'no such file'}", shown) from None
+        raise CfglintError(f"cannot read {kind}: {exc.strerror or 'no such file'}", shown) from None
     if not stat.S_ISREG(st.st_mode):
         raise CfglintError(f"is not a regular file ({_kind(st.st_mode)}); cfglint only reads regular files",
                            shown)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        raise CfglintError(f"cannot read the {kind}: {exc.strerror or exc}", shown) from None
+        raise CfglintError(f"cannot read {kind}: {exc.strerror or exc}", shown) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):  # swapped between stat and open
@@ -262,14 +262,14 @@ def open_regular(path: str, shown: Optional[str] = None, kind: str = "file") -> 
     return fd
 
 
-def read_bytes(path: str, limit: int, shown: Optional[str] = None, kind: str = "file") -> bytes:
+def read_bytes(path: str, limit: int, shown: Optional[str] = None, kind: str = "the file") -> bytes:
     """At most `limit + 1` bytes of a regular file (the caller refuses more than `limit`)."""
     fd = open_regular(path, shown, kind)
     with os.fdopen(fd, "rb") as f:
         try:
             return f.read(limit + 1)
         except OSError as exc:
-            raise CfglintError(f"cannot read the {kind}: {exc.strerror or exc}", shown or path) from None
+            raise CfglintError(f"cannot read {kind}: {exc.strerror or exc}", shown or path) from None
 
 
 def _kind(mode: int) -> str:

@@ -13,6 +13,9 @@ _GROUP_TITLES = {
 
 
 def _fmt(value: Any) -> str:
+    from cfglint.report.safe import _str
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _str(value)
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -51,5 +54,6 @@ def render_model(model: CommonModel) -> str:
 
 
 def render_raw(resolved: ResolvedConfig) -> str:
+    from cfglint.cli.common import dump_json
     head = f"# {resolved.path}  ({resolved.framework}, {resolved.syntax or 'config'})"
-    return head + "\n" + json.dumps(resolved.data, indent=2, ensure_ascii=False, default=str)
+    return head + "\n" + dump_json(resolved.data, indent=2)
