@@ -50,6 +50,9 @@ _FRAMEWORK_PACKAGES = ("mmdet", "mmengine", "mmcv", "mmpretrain", "mmcls", "mmse
 _CONFIG_SUBDIRS = (os.path.join(".mim", "configs"), "configs", os.path.join("model_zoo", "configs"))
 
 
+_SECRETS: Set[str] = set()
+
+
 @dataclass(frozen=True)
 class Policy:
     """Extra allowed roots (real paths) and whether the environment may be read."""
@@ -57,7 +60,8 @@ class Policy:
     extra_roots: Tuple[str, ...] = ()
     env: bool = False
     #: Environment values a config used under `env=True`; output masks them (see report.safe).
-    secrets: Set[str] = field(default_factory=set, compare=False, hash=False)
+    #: One set for the whole process: a memoized file does not substitute (and note) them again.
+    secrets: Set[str] = field(default_factory=lambda: _SECRETS, compare=False, hash=False)
     #: (file, line, message) notes for the user (an environment reference not read, ...).
     notices: Dict[Tuple[str, Optional[int], str], None] = field(default_factory=dict, compare=False, hash=False)
 
