@@ -115,15 +115,26 @@ def _from_table(table: dict, path: Path) -> EngineConfig:
             raise CfglintError(f"[tool.cfglint] {key} must be a list of strings", file=file)
         return value
 
+    from cfglint.adapters import roots as read_roots
+
+    def confined(value: Any, what: str) -> str:
+        # pyproject.toml is part of the checkout (of a pull request): what it names must stay in the
+        # project (or the allowed roots), like every file a config names.
+        if not isinstance(value, str):
+            raise CfglintError(f"[tool.cfglint] {what} must be a path string", file=file)
+        target = str(root / value)
+        read_roots.confine(target, file, written=value, at_file=file, what=f"[tool.cfglint] {what}")
+        return target
+
     pairs = []
     for entry in table.get("pairs", []):
         if not isinstance(entry, dict) or set(entry) != {"train", "infer"}:
             raise CfglintError("[tool.cfglint] pairs entries are {train = \"...\", infer = \"...\"}", file=file)
-        pairs.append((str(root / entry["train"]), str(root / entry["infer"])))
+        pairs.append((confined(entry["train"], "pairs"), confined(entry["infer"], "pairs")))
     return EngineConfig(
         select=_codes(strings("select")) if "select" in table else None,
         ignore=_codes(strings("ignore")),
-        rule_files=[str(root / p) for p in strings("rules")],
+        rule_files=[confined(p, "rules") for p in strings("rules")],
         fail_on=_severity(table.get("fail-on", table.get("fail_on", "error")), "[tool.cfglint] fail-on", file),
         raw_exclude=strings("raw-exclude"),
         pairs=pairs,

@@ -131,10 +131,12 @@ def check_streams(result: dict) -> None:
             if stripped.startswith(("::", "##[")):
                 assert github and stream == "stdout", (f"workflow command on {stream}: {line!r}", result)
                 assert _legit_annotation(stripped), (line, result)
-    if "json" in args or "sarif" in args:
+    if "json" in args:
         for chunk in filter(None, result["stdout"].split("\n")):
             if chunk.startswith(("{", "[")):
                 _strict_json(chunk)
+    if "sarif" in args and result["stdout"].strip():
+        _validate_sarif(_strict_json(result["stdout"]))
     if result["code"] == 2:
         lines = [line for line in result["stderr"].split("\n") if line and ": info: " not in line]
         assert lines, result
@@ -146,7 +148,16 @@ def _legit_annotation(line: str) -> bool:
     """One of findings_github's lines: `::kind props::message`, the message with no raw newline."""
     kind, _, rest = line[2:].partition(" ")
     props, sep, _message = rest.partition("::")
-    return kind in ("error", "warning", "notice") and bool(sep) and "title=" in props and "FORGED" not in props
+    pairs = [p.partition("=") for p in props.split(",")]
+    return (kind in ("error", "warning", "notice") and bool(sep) and "title=" in props
+            and all(k in ("file", "line", "col", "endLine", "endColumn", "title") and eq and ":" not in v
+                    for k, eq, v in pairs))
+
+
+def _validate_sarif(document) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((REPO / "tests" / "report" / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validate(document, schema)
 
 
 def _strict_json(text: str):
@@ -350,6 +361,22 @@ def test_hostile_rule_files(world, kind):
     for result in results:
         assert result["code"] == 2, result
         assert result["seconds"] < 10
+
+
+FORGING_NAMES = ["a\n::error file=forged.py,line=1::FORGED.yaml", "b\r\n##[error]FORGED\x1b[2J\x07.yaml",
+                 "c\n  ::add-mask::FORGED.yaml", "d\udcff.yaml"]
+
+
+@pytest.mark.parametrize("index", range(len(FORGING_NAMES)))
+def test_file_names_cannot_forge_output(world, index):
+    name = FORGING_NAMES[index]
+    try:
+        (world / name).write_text("MODEL:\n  MASK_ON: True\n  ROI_HEADS:\n    NUM_CLASSES: 3\n")
+    except (UnicodeEncodeError, OSError):
+        pytest.skip("the file system refuses this name")
+    commands = every_command(name, "clean.yaml") + [["lint", ".", "--format", fmt] for fmt in ("text", "github")]
+    commands.append(["convert", name, "--to", "mmdet", "-o", "conv.py"])
+    run_many(world, commands)
 
 
 # ------------------------------------------------------------------------------------------------
