@@ -487,3 +487,29 @@ def test_guarded_stream_neutralizes_workflow_commands_and_controls():
     assert "\x1b" not in out and "\x07" not in out and "hunter22" not in out and "22retnuh" not in out
     assert "part ::error not at line start" in out
     assert escape("a\nb\u202e\udc80") == "a\\nb\\u202e\\udc80"
+
+
+def test_modules_in_the_checkout_are_never_imported(world):
+    """`python -m cfglint` from the checkout must not import a `yaml.py`/`typer.py` committed there."""
+    for name in ("yaml", "typer", "click", "json", "tomllib"):
+        (world / f"{name}.py").write_text("open('pwned', 'w').write('x')\n")
+    env = dict(os.environ, **ENV)
+    env["PYTHONPATH"] = str(REPO)
+    result = subprocess.run([sys.executable, "-m", "cfglint", "show", "clean.yaml"], cwd=world, env=env,
+                            capture_output=True, text=True, timeout=60, preexec_fn=_cap)
+    assert result.returncode == 0, result.stderr
+    assert not (world / "pwned").exists()
+
+
+@pytest.mark.parametrize("header", [
+    '{"a.weight": {"dtype": "F32", "shape": [' + "9" * 5001 + '], "data_offsets": [0, 4]}}',
+    '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    '{"a.weight": {"dtype": "F32", "shape": [' + ", ".join(["1"] * 200_000) + '], "data_offsets": [0, 4]}}',
+])
+def test_hostile_checkpoint_headers_are_one_line(world, header):
+    raw = header.encode()
+    (world / "bad.safetensors").write_bytes(len(raw).to_bytes(8, "little") + raw + b"\0" * 4)
+    results = run_many(world, [["verify", "bad.safetensors", "--config", "clean.yaml", "--format", fmt]
+                               for fmt in ("text", "json", "sarif", "github")])
+    for result in results:   # 200,000 dims of 1 fit the data: a (bounded) finding, not an error
+        assert result["code"] in (1, 2) and result["seconds"] < 10, result
