@@ -86,3 +86,29 @@ def read_rule_file_text(path: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CfglintError(f"the rule file is not UTF-8 text (byte {exc.start} cannot be decoded)", str(path)) from None
+
+
+#: Values (containers and leaves) the files of one config may hold once imported; a chain of
+#: imports that each use an imported object twice doubles it at every file.
+MAX_IMPORTED_VALUES = 100_000
+
+
+def check_data_size(value, shown: str, limit: int = MAX_IMPORTED_VALUES) -> None:
+    """Refuse data of more than `limit` values (dicts, lists, call records and leaves); the walk
+    stops as soon as the budget is spent."""
+    budget = limit
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise CfglintError(f"the config holds more than {limit:,} values once its imports are applied "
+                               "(imports that double an object at every file?); refusing it", shown)
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+        else:
+            inner = getattr(node, "__dict__", None)
+            if isinstance(inner, dict) and not isinstance(node, type):
+                stack.extend(v for v in inner.values() if isinstance(v, (dict, list, tuple)))

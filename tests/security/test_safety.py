@@ -513,3 +513,26 @@ def test_hostile_checkpoint_headers_are_one_line(world, header):
                                for fmt in ("text", "json", "sarif", "github")])
     for result in results:   # 200,000 dims of 1 fit the data: a (bounded) finding, not an error
         assert result["code"] in (1, 2) and result["seconds"] < 10, result
+
+
+def test_lazyconfig_import_diamonds(world):
+    """Each file imported along many paths is evaluated once; data that doubles per file is refused."""
+    small, big = world / "lzs", world / "lzd"
+    small.mkdir()
+    big.mkdir()
+    head = "from detectron2.config import LazyCall as L\n"
+    (small / "l0.py").write_text(head + "v0 = 1\nmodel = dict(a=1)\n")
+    (big / "l0.py").write_text(head + "m0 = dict(v=1)\n")
+    for i in range(1, 24):
+        for side in "ab":
+            (small / f"{side}{i}.py").write_text(head + f"from .l{i - 1} import v{i - 1}\nv{side}{i} = v{i - 1}\n")
+            (big / f"{side}{i}.py").write_text(head + f"from .l{i - 1} import m{i - 1}\nm{side}{i} = dict(x=m{i - 1})\n")
+        (small / f"l{i}.py").write_text(head + f"from .a{i} import va{i}\nfrom .b{i} import vb{i}\n"
+                                        f"v{i} = va{i} + vb{i}\nmodel = dict(z=v{i})\n")
+        (big / f"l{i}.py").write_text(head + f"from .a{i} import ma{i}\nfrom .b{i} import mb{i}\n"
+                                      f"m{i} = dict(p=ma{i}, q=mb{i})\nmodel = dict(z=1)\n")
+    shown, doubled = run_many(world, [["show", "--raw", "--format", "json", str(small / "l23.py")],
+                                      ["show", str(big / "l23.py")]])
+    assert _strict_json(shown["stdout"])["config"]["model"]["z"] == 2 ** 23
+    assert doubled["code"] == 2 and "more than" in doubled["stderr"]
+    assert shown["seconds"] < 10 and doubled["seconds"] < 15

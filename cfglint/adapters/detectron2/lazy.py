@@ -13,7 +13,7 @@ import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from cfglint.adapters import roots, suppressions
-from cfglint.adapters.limits import read_config_text
+from cfglint.adapters.limits import check_data_size, read_config_text
 from cfglint.adapters.detectron2.lazy_interp import FileInterpreter
 from cfglint.adapters.detectron2.lazy_interpolation import resolve_interpolations
 from cfglint.adapters.detectron2.lazy_values import (ConfigDict, ConfigList, collect_locations, copy_value,
@@ -65,6 +65,9 @@ class _Loader:
         self.files: List[str] = []
         self.suppressions: Dict[Tuple[str, int], List[str]] = {}
         self.loading: List[str] = []
+        #: path -> its evaluated file: importers only take copies, so a file imported along many
+        #: paths (a diamond) is evaluated once, not once per path.
+        self.loaded: Dict[str, FileInterpreter] = {}
 
     def load_file(self, path: str, imported_at: Optional[Location], depth: int) -> FileInterpreter:
         at_file, at_line = (imported_at.file, imported_at.line) if imported_at else (path, None)
@@ -73,6 +76,8 @@ class _Loader:
             raise CfglintError(f"circular import of config files: {chain}", at_file, at_line)
         if depth > MAX_IMPORT_DEPTH:
             raise CfglintError("config imports nest too deeply", at_file, at_line)
+        if path in self.loaded:
+            return self.loaded[path]
         if not os.path.exists(path):
             raise CfglintError("no such file" if imported_at is None else f"cannot import {path}: no such file",
                                at_file, at_line)
@@ -92,6 +97,8 @@ class _Loader:
         if path not in self.files:
             self.files.append(path)
             self.suppressions.update(suppressions.scan(path, text))
+        check_data_size(interp.namespace, path)
+        self.loaded[path] = interp
         return interp
 
     def find_relative(self, from_file: str, module: str, level: int, line: int) -> str:
