@@ -186,7 +186,15 @@ def allowed_roots(referrer: Optional[str]) -> Tuple[str, ...]:
     return local + current().extra_roots + framework_roots()
 
 
+def _in_vcs_dir(real: str) -> bool:
+    """Inside `.git`/`.hg`/`.svn`: a checkout's `.git/config` holds the CI token of actions/checkout."""
+    parts = real.split(os.sep)
+    return any(part in _VCS_MARKERS for part in parts)
+
+
 def is_allowed(real: str, referrer: Optional[str]) -> bool:
+    if _in_vcs_dir(real):
+        return False
     if referrer:
         local = project_root(os.path.realpath(os.path.dirname(os.path.abspath(referrer))))
         if _under(real, local):
@@ -227,7 +235,7 @@ def check_input(path: str, shown: Optional[str] = None) -> None:
         return
     directory = os.path.realpath(os.path.dirname(absolute))
     local = project_root(directory)
-    if _under(real, local) or is_allowed(real, None):
+    if not _in_vcs_dir(real) and (_under(real, local) or is_allowed(real, None)):
         return
     raise UnsafeContentError("is a symbolic link to a file outside the allowed roots (its project, the "
                              "installed frameworks' configs, --allow-root); cfglint refuses to read it",

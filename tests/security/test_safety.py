@@ -83,6 +83,8 @@ def world(tmp_path) -> Path:
     repo = tmp_path / "repo"
     shutil.copytree(CORPUS, repo)
     (repo / ".git").mkdir()
+    (repo / ".git" / "config").write_text(f'[http]\n\textraheader = AUTHORIZATION: basic {SECRET}\nK: {SECRET}\n')
+    (repo / ".git" / "secret.py").write_text(f"model = dict(type='{SECRET}')\n")
     (repo / "link_to_secret.yaml").symlink_to(outside / "secret.yaml")
     os.mkfifo(repo / "fifo.yaml")
     os.mkfifo(repo / "fifo.py")
@@ -200,6 +202,8 @@ ESCAPES = {
     "mm_read_base_climb.py": "outside the allowed roots",
     "d2_lazy_import_climb.py": "outside the allowed roots",
     "d2_lazy_get_config_up.py": "outside the allowed roots",
+    "d2_base_git_config.yaml": "outside the allowed roots",
+    "mm_base_git.py": "outside the allowed roots",
 }
 
 
@@ -285,6 +289,12 @@ ODD_INPUTS = ["d2_key_workflow.yaml", "d2_key_ansi.yaml", "d2_key_surrogate.yaml
 @pytest.mark.parametrize("case", ODD_INPUTS)
 def test_odd_input_is_one_line_and_safe_output(world, case):
     run_many(world, every_command(case, _clean_for(case)))
+
+
+def test_messages_quote_values_briefly(world):
+    (world / "long_value.yaml").write_text("MODEL:\n  MASK_ON: '" + "x" * 5000 + "'\n")
+    (result,) = run_many(world, [["show", "long_value.yaml"]])
+    assert result["code"] == 2 and len(result["stderr"]) < 400, result["stderr"]
 
 
 def test_infinity_is_strict_json(world):

@@ -158,12 +158,22 @@ def _load_uncached(read_path: str, shown: str, result: LoadedYaml, stack: List[s
     return merged_bases, base_locs
 
 
+def _quote(value: Any) -> str:
+    """A value in a message: its repr, escaped and cut short (never a whole value from elsewhere)."""
+    from cfglint.report.safe import excerpt
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = f"<{type(value).__name__}>"
+    return excerpt(text, 60)
+
+
 def _base_path(base: str, including_read: str, including_shown: str, where: Location) -> Tuple[str, str]:
     """fvcore: `~` expanded; joined to the including file's directory unless `/` or http(s)."""
     if base.startswith("~"):
         base = os.path.expanduser(base)
     if base.startswith(("https://", "http://")):
-        raise UnsupportedError(f"remote base config {base!r} is not fetched; download it and use a local path",
+        raise UnsupportedError(f"remote base config {roots.shown_path(base)!r} is not fetched; download it and use a local path",
                                where.file, where.line)
     if base.startswith("/"):
         return base, base
@@ -255,7 +265,7 @@ def _file_version(loaded: LoadedYaml, latest: int) -> int:
     version = _decode(loaded.data["VERSION"])
     where = loaded.key_locations.get(("VERSION",))
     if not isinstance(version, int) or isinstance(version, bool):
-        raise CfglintError(f"VERSION must be an integer, got {loaded.data['VERSION']!r}", where.file, where.line)
+        raise CfglintError(f"VERSION must be an integer, got {_quote(loaded.data['VERSION'])}", where.file, where.line)
     if version > latest:
         raise CfglintError(f"cannot merge a v{version} config into Detectron2's v{latest} defaults",
                            where.file, where.line)
@@ -324,8 +334,8 @@ def _coerce(value: Any, original: Any, path: KeyPath, where: Location) -> Any:
     elif type(original) is str and type(value) in (int, float, bool):
         hint = "; quote the value"
     raise CfglintError(
-        f"type mismatch for {'.'.join(path)}: the default is {_type_name(original)} ({original!r}) but the "
-        f"config gives {_type_name(value)} ({value!r}), which Detectron2 refuses{hint}", where.file, where.line)
+        f"type mismatch for {'.'.join(path)}: the default is {_type_name(original)} ({_quote(original)}) but the "
+        f"config gives {_type_name(value)} ({_quote(value)}), which Detectron2 refuses{hint}", where.file, where.line)
 
 
 def _type_name(value: Any) -> str:
@@ -360,7 +370,7 @@ def _check_leaf_types(data: Dict[str, Any], prefix: KeyPath, locations: Location
             _check_leaf_types(value, path, locations)
         elif type(value) not in VALID_TYPES:
             loc = locations.get(path)
-            raise CfglintError(f"{'.'.join(path)}: {type(value).__name__} value {value!r} is not a valid "
+            raise CfglintError(f"{'.'.join(path)}: {type(value).__name__} value {_quote(value)} is not a valid "
                                "config value (use a string, number, bool, null or list)",
                                loc and loc.file, loc and loc.line)
 
