@@ -27,6 +27,8 @@ _INLINE_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-
 _BLOCK_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _WORKFLOW = re.compile(r"^\s*(?:::|##\[)")
+#: Colour/bold (SGR) sequences: the only escape sequences passed through, and only to a terminal.
+_SGR = re.compile("(\x1b\\[[0-9;]{0,32}m)")
 
 
 def _code(match: "re.Match[str]") -> str:
@@ -131,7 +133,10 @@ class GuardedStream(io.TextIOBase):
 
     def _emit(self, text: str) -> None:
         text = mask_secrets(text, self._secrets())
-        text = escape_block(text)
+        if "\x1b[" in text and self.isatty():   # keep colour on a terminal, nothing else
+            text = "".join(part if i % 2 else escape_block(part) for i, part in enumerate(_SGR.split(text)))
+        else:
+            text = escape_block(text)
         if not self._allow:
             lines = text.split("\n")
             start = 1 if self._midline else 0
