@@ -176,13 +176,36 @@ def framework_roots() -> Tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def _real(path: str) -> str:
+    """The real path of `path` exactly as it will be opened: symlinks resolved component by
+    component *before* `..` is applied (never `abspath` first: `link/../x` is beside the link's
+    target, not beside the link). The directory part is memoized: a zoo resolution names the same
+    base directories thousands of times, and the files of one run do not change under it."""
+    directory, name = os.path.split(path)
+    if name in ("", ".", ".."):
+        return os.path.realpath(path)
+    real_dir = _real_dir(directory or ".", os.getcwd() if not os.path.isabs(path) else "")
+    candidate = os.path.join(real_dir, name)
+    return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _real_dir(directory: str, cwd: str) -> str:
+    return os.path.realpath(os.path.join(cwd, directory) if cwd else directory)
+
+
+def _referrer_root(referrer: str) -> str:
+    return project_root(_real_dir(os.path.dirname(referrer) or ".",
+                                  os.getcwd() if not os.path.isabs(referrer) else ""))
+
+
 def _under(real: str, root: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def allowed_roots(referrer: Optional[str]) -> Tuple[str, ...]:
     """Every root a file named by `referrer` may lie under (`referrer` None: only the global ones)."""
-    local = (project_root(os.path.realpath(os.path.dirname(os.path.abspath(referrer)))),) if referrer else ()
+    local = (_referrer_root(referrer),) if referrer else ()
     return local + current().extra_roots + framework_roots()
 
 
@@ -196,7 +219,7 @@ def is_allowed(real: str, referrer: Optional[str]) -> bool:
     if _in_vcs_dir(real):
         return False
     if referrer:
-        local = project_root(os.path.realpath(os.path.dirname(os.path.abspath(referrer))))
+        local = _referrer_root(referrer)
         if _under(real, local):
             return True
     if any(_under(real, root) for root in current().extra_roots):
@@ -217,7 +240,7 @@ def confine(target: str, referrer: Optional[str], written: Optional[str] = None,
     `referrer` is the file that names it; `written` the reference as written (for the message);
     `at_file:at_line` where the reference is. Returns the target unchanged (callers keep their
     display paths); the check is on the real path."""
-    real = os.path.realpath(os.path.abspath(os.path.expanduser(target)))
+    real = _real(os.path.expanduser(target))
     if is_allowed(real, referrer):
         return target
     name = shown_path(written if written is not None else target)
@@ -229,11 +252,11 @@ def confine(target: str, referrer: Optional[str], written: Optional[str] = None,
 def check_input(path: str, shown: Optional[str] = None) -> None:
     """A file read directly (named on the command line, found in a directory, or already confined):
     its symlinks may not lead out of the project of the directory it is named in."""
-    absolute = os.path.abspath(os.path.expanduser(path))
-    real = os.path.realpath(absolute)
-    if real == absolute:
-        return
-    directory = os.path.realpath(os.path.dirname(absolute))
+    path = os.path.expanduser(path)
+    directory = _real_dir(os.path.dirname(path) or ".", os.getcwd() if not os.path.isabs(path) else "")
+    real = _real(path)
+    if real == os.path.join(directory, os.path.basename(path)):
+        return   # not a symlink: the file named, in the directory named
     local = project_root(directory)
     if not _in_vcs_dir(real) and (_under(real, local) or is_allowed(real, None)):
         return

@@ -86,6 +86,8 @@ def world(tmp_path) -> Path:
     (repo / ".git" / "config").write_text(f'[http]\n\textraheader = AUTHORIZATION: basic {SECRET}\nK: {SECRET}\n')
     (repo / ".git" / "secret.py").write_text(f"model = dict(type='{SECRET}')\n")
     (repo / "link_to_secret.yaml").symlink_to(outside / "secret.yaml")
+    (outside / "sub").mkdir()
+    (repo / "dirlink").symlink_to(outside / "sub")   # dirlink/.. is `outside`, not the checkout
     os.mkfifo(repo / "fifo.yaml")
     os.mkfifo(repo / "fifo.py")
     (repo / "clean.yaml").write_text("MODEL:\n  MASK_ON: False\n")
@@ -204,6 +206,8 @@ ESCAPES = {
     "d2_lazy_get_config_up.py": "outside the allowed roots",
     "d2_base_git_config.yaml": "outside the allowed roots",
     "mm_base_git.py": "outside the allowed roots",
+    "d2_base_link_dotdot.yaml": "outside the allowed roots",
+    "mm_base_link_dotdot.py": "outside the allowed roots",
 }
 
 
