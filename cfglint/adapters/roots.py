@@ -216,13 +216,16 @@ def _in_vcs_dir(real: str) -> bool:
 
 
 def is_allowed(real: str, referrer: Optional[str]) -> bool:
+    return _allowed(real, _referrer_root(referrer) if referrer else None, current().extra_roots)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _allowed(real: str, local: Optional[str], extra_roots: Tuple[str, ...]) -> bool:
     if _in_vcs_dir(real):
         return False
-    if referrer:
-        local = _referrer_root(referrer)
-        if _under(real, local):
-            return True
-    if any(_under(real, root) for root in current().extra_roots):
+    if local is not None and _under(real, local):
+        return True
+    if any(_under(real, root) for root in extra_roots):
         return True
     return any(_under(real, root) for root in framework_roots())
 
