@@ -150,14 +150,18 @@ def _substitute_env(path: str, text: str) -> str:
     use_env = roots.env_allowed()
     out: List[str] = []
     last = 0
+    line, counted = 1, 0   # counted incrementally: many references must not rescan the text
+    noted = set()
     for start, end, name, default in env_references(text):
-        line = text.count("\n", 0, start) + 1
+        line += text.count("\n", counted, start)
+        counted = start
         value = os.environ.get(name) if use_env else None
         if value:
             roots.note_secret(value)
         else:
             value = default
-            if not use_env:
+            if not use_env and name not in noted:   # one notice per variable and file
+                noted.add(name)
                 roots.notice(path, line, f"`{{{{${name}}}}}` is not read from the environment (pass --env); "
                                          + ("its default is used" if default else "it has no default"))
         if not value:
