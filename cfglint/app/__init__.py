@@ -151,15 +151,25 @@ class ConvertRun:
 
 
 def convert(source: str, target: str, output: str, config: Optional[str] = None) -> ConvertRun:
-    """A config (or, with `config`, a checkpoint) converted to `target`, written to `output`, proven."""
+    """A config (or, with `config`, a checkpoint) converted to `target` and proven, then written to
+    `output` atomically: a run that fails before its proof leaves no output, never half a file."""
+    import os
     from cfglint.convert import convert_checkpoint, convert_config
-    from cfglint.convert.output import write_text
+    from cfglint.convert import output as out
     from cfglint.convert.proof import Proof, diff_configs, verify_checkpoint
     if config is None:
         result = convert_config(source, target)
-        write_text(output, result.text)
-        return ConvertRun(output, target, result.warnings, Proof(diff=diff_configs(source, result.text, target)))
-    result = convert_checkpoint(source, config, target, output)
-    proof = Proof(diff=diff_configs(config, result.config.text, target),
-                  verify=verify_checkpoint(output, result.config.text, target))
+        proof = Proof(diff=diff_configs(source, result.text, target))
+        out.write_text_atomic(output, result.text)
+        return ConvertRun(output, target, result.warnings, proof)
+    tmp = out.temp_beside(output)
+    try:
+        result = convert_checkpoint(source, config, target, tmp)
+        proof = Proof(diff=diff_configs(config, result.config.text, target),
+                      verify=verify_checkpoint(tmp, result.config.text, target))
+        os.replace(tmp, output)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     return ConvertRun(output, target, result.config.warnings + result.warnings, proof)

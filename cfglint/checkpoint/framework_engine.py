@@ -58,10 +58,11 @@ def _built_shapes(model: Any) -> Dict[str, Tuple[int, ...]]:
 
 # -- MMDetection ---------------------------------------------------------------------------------
 def mmdet_state_dict(resolved: ResolvedConfig) -> ExpectedStateDict:
-    torch, Config, MODELS = _import_mmdet(resolved.path)
     model_cfg = resolved.data.get("model")
     if not isinstance(model_cfg, dict):
         raise CfglintError("the config has no `model` dict to build", resolved.path)
+    model_cfg = check_buildable(model_cfg, resolved)   # before anything is imported
+    torch, Config, MODELS = _import_mmdet(resolved.path)
     _check_mmdet_types(model_cfg, resolved)
     # Known gap: the resolved data writes tuples as lists (cfglint's export), so a constructor that
     # asserts a tuple (SSDAnchorGenerator's basesize_ratio_range) fails to build.
@@ -73,6 +74,72 @@ def mmdet_state_dict(resolved: ResolvedConfig) -> ExpectedStateDict:
         raise CfglintError(f"mmdet could not build the model: {type(exc).__name__}: {exc} "
                            f"(custom_imports are not honoured by --engine framework)", resolved.path) from None
     return as_expected(_built_shapes(model))
+
+
+# -- What may be built (reviewed against mmdet 3.3 / mmcv 2.1 / mmengine 0.10) ----------------------
+#: Modules whose registered classes --engine framework may construct: model parts, nothing else.
+ALLOWED_MODULES = ("mmdet.models.detectors", "mmdet.models.backbones", "mmdet.models.necks",
+                   "mmdet.models.dense_heads", "mmdet.models.roi_heads", "mmdet.models.seg_heads",
+                   "mmdet.models.losses", "mmdet.models.layers", "mmdet.models.task_modules",
+                   "mmdet.models.data_preprocessors", "mmdet.models.utils", "mmcv.cnn", "mmcv.ops",
+                   "mmengine.model", "torch.nn")
+#: Registered classes that read other files while they are constructed, so never built:
+#: knowledge distillation loads a teacher config (Config.fromfile) and checkpoint; the grounding
+#: detectors build a Hugging Face language model (from_pretrained reads or downloads files).
+DENIED_TYPES = frozenset({
+    "KnowledgeDistillationSingleStageDetector", "LAD", "GroundingDINO", "GLIP", "BertModel",
+    "GroundingDINOHead", "ATSSVLFusionHead", "TIMMBackbone", "HuggingFaceModel",
+})
+#: Argument names that carry a file, a config or a model name to fetch; a string value is refused.
+_FILE_ARG_WORDS = ("config", "ckpt", "checkpoint", "pretrain", "path", "file", "url", "lang_model",
+                   "model_name", "tokenizer")
+#: Arguments dropped before building: they only matter to init_weights(), which is never called,
+#: and cannot change a shape (`init_cfg=dict(type='Pretrained', checkpoint=...)`, `pretrained=`).
+_DROPPED_ARGS = ("init_cfg", "pretrained")
+
+
+def check_buildable(model_cfg: dict, resolved: ResolvedConfig) -> dict:
+    """The model config to build, with `init_cfg`/`pretrained` dropped; refuses classes in
+    DENIED_TYPES and any string argument naming a file, config, checkpoint or URL."""
+    def walk(node: Any, path: Tuple[Any, ...]) -> Any:
+        if isinstance(node, dict):
+            kind = node.get("type")
+            if isinstance(kind, str) and kind.rpartition(".")[2] in DENIED_TYPES:
+                _refuse(f"type={kind!r} reads other files (configs, checkpoints or pretrained models) when it "
+                        "is constructed", path + ("type",))
+            out = {}
+            for key, value in node.items():
+                if key in _DROPPED_ARGS:
+                    continue
+                lowered = str(key).lower()
+                if isinstance(value, str) and value and any(word in lowered for word in _FILE_ARG_WORDS):
+                    _refuse(f"{key}= names a file or model to load; --engine framework never builds a "
+                            "module that reads files", path + (key,))
+                out[key] = walk(value, path + (key,))
+            return out
+        if isinstance(node, (list, tuple)):
+            return [walk(v, path + (i,)) for i, v in enumerate(node)]
+        return node
+
+    def _refuse(message: str, key_path: Tuple[Any, ...]) -> None:
+        from cfglint.report.safe import excerpt
+        loc = resolved.location_of(key_path)
+        raise CfglintError(excerpt(message, 300), loc.file if loc else resolved.path, loc.line if loc else None)
+
+    return walk(model_cfg, ("model",))
+
+
+def _allowed_class(obj: Any) -> bool:
+    """A registered class defined in ALLOWED_MODULES, not denied, taking no file arguments."""
+    import inspect
+    module = getattr(obj, "__module__", "") or ""
+    if not isinstance(obj, type) or not module.startswith(ALLOWED_MODULES) or obj.__name__ in DENIED_TYPES:
+        return False
+    try:
+        params = inspect.signature(obj).parameters
+    except (TypeError, ValueError):
+        return True
+    return not any(name in ("teacher_config", "teacher_ckpt") for name in params)
 
 
 def _import_mmdet(path: str):
@@ -96,8 +163,9 @@ def _check_mmdet_types(node: Any, resolved: ResolvedConfig, path: Tuple[Any, ...
     for key_path, kind in _types(node, path):
         if not _is_safe_type(kind):
             loc = resolved.location_of(key_path)
-            raise CfglintError(f"--engine framework only builds classes registered with mmdet/mmengine; "
-                               f"type={kind!r} is not one (custom_imports are not honoured)",
+            raise CfglintError(f"--engine framework only builds model classes registered with mmdet/mmengine "
+                               f"(framework_engine.ALLOWED_MODULES); type={kind!r} is not one "
+                               f"(custom_imports are not honoured)",
                                loc.file if loc else resolved.path, loc.line if loc else None)
 
 
@@ -122,16 +190,18 @@ def _is_safe_type(kind: str) -> bool:
     from mmengine.utils import get_object_from_string
 
     registered = _registered_objects()
-    names = {entry_name for entry_name, _ in registered}
+    names = {entry_name: obj for entry_name, obj in registered}
     scope, dot, name = kind.partition(".")
     if not dot:
-        return kind in names or not kind.isidentifier() or importlib.util.find_spec(kind) is None
+        if kind in names:
+            return _allowed_class(names[kind])
+        return not kind.isidentifier() or importlib.util.find_spec(kind) is None
     if scope not in _MM_PACKAGES:
         return False
     if "." not in name and name in names:
-        return True
+        return _allowed_class(names[name])
     target = get_object_from_string(kind)
-    return isinstance(target, type) and any(obj is target for _, obj in registered)
+    return isinstance(target, type) and any(obj is target for _, obj in registered) and _allowed_class(target)
 
 
 def _registered_objects() -> List[Tuple[str, Any]]:

@@ -47,6 +47,11 @@ def open_checkpoint(path_or_url: str, timeout: Optional[float] = None) -> Iterat
     try:
         if os.path.isdir(path_or_url):
             raise CfglintError("is a directory, not a checkpoint file", path_or_url)
+        from cfglint.adapters import roots
+        roots.check_input(path_or_url)   # a symlink may not lead out of its project
+        if os.path.exists(path_or_url) and not roots.is_regular_file(path_or_url):   # a FIFO would block
+            raise CfglintError("is not a regular file (a FIFO or a device); cfglint only reads regular files",
+                               path_or_url)
         stream = open(path_or_url, "rb")
         with stream:
             size = stream.seek(0, os.SEEK_END)

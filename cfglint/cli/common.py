@@ -68,12 +68,27 @@ def trailing_opts(ctx: typer.Context) -> list:
     return list(ctx.find_root().obj or ())
 
 
+#: Longest error message printed (a message quotes at most a short excerpt of the input).
+MAX_ERROR_CHARS = 600
+
+
+def error_line(err: CfglintError) -> str:
+    """`file:line: message` as one printable line: escaped, shortened."""
+    from cfglint.report.safe import escape, excerpt
+    message = excerpt(err.message, MAX_ERROR_CHARS)
+    if not err.file:
+        return f"error: {message}"
+    where = escape(err.file) + (f":{err.line}" if err.line else "")
+    return f"{where}: {message}"
+
+
 def print_error(err: CfglintError, config: Optional[str] = None) -> None:
     """One line on stderr, `file:line: message`; when the file at fault is a base of `config` (the
     file the user asked about), that file is named too."""
-    text = f"error: {err}" if not err.file else str(err)
+    text = error_line(err)
     if config and err.file and os.path.isfile(err.file) and not _same_file(err.file, config):
-        text += f" (in a base of {config})"
+        from cfglint.report.safe import escape
+        text += f" (in a base of {escape(config)})"
     typer.echo(text, err=True)
 
 
@@ -90,7 +105,8 @@ def as_output_format(value: "enum.Enum") -> OutputFormat:
 
 
 def fail_usage(message: str) -> "typer.Exit":
-    typer.echo(f"error: {message}", err=True)
+    from cfglint.report.safe import excerpt
+    typer.echo(f"error: {excerpt(message, MAX_ERROR_CHARS)}", err=True)
     return typer.Exit(2)
 
 
@@ -126,3 +142,50 @@ def engine_setup(run_settings):
     except CfglintError as err:
         print_error(err)
         raise typer.Exit(2)
+
+
+# Read confinement and the environment (cfglint.adapters.roots). Accepted anywhere before `--opts`
+# by every command, and taken off the command line before typer parses it (see main.run).
+SAFETY_HELP = ("--allow-root DIR: also read bases/imports under DIR (repeatable; also `allow-roots` in "
+               "[tool.cfglint]).  --env: let `{{$VAR:default}}` read the environment (values are masked "
+               "in output).")
+
+
+def take_safety_options(argv: list) -> tuple:
+    """(argv without `--allow-root DIR`, `--allow-root=DIR`, `--env`; roots; env) -- before `--opts`."""
+    rest, roots, env = [], [], False
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg == "--env":
+            env = True
+        elif arg == "--allow-root":
+            if i + 1 >= len(argv):
+                raise fail_usage("--allow-root needs a directory")
+            roots.append(argv[i + 1])
+            i += 1
+        elif arg.startswith("--allow-root="):
+            roots.append(arg.partition("=")[2])
+        else:
+            rest.append(arg)
+        i += 1
+    return rest, roots, env
+
+
+def apply_safety_options(roots: list, env: bool) -> None:
+    """The process-wide read policy: --allow-root roots, [tool.cfglint] allow-roots, --env."""
+    from cfglint.adapters import roots as read_roots
+    try:
+        configured = _configured_roots()
+        read_roots.set_process_policy([*roots, *configured], env=env)
+    except CfglintError as err:
+        print_error(err)
+        raise typer.Exit(2)
+
+
+def _configured_roots() -> list:
+    from cfglint.engine.config import configured_allow_roots
+    return configured_allow_roots()

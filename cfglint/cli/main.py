@@ -35,7 +35,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                       help="Print the version and exit.")) -> None:
-    """Catch train/serve drift in Detectron2 and MMDetection configs and checkpoints."""
+    """Catch train/serve drift in Detectron2 and MMDetection configs and checkpoints.
+
+    Every command also takes --allow-root DIR and --env (see the README's Security section).
+    """
 
 
 app.command("show")(show_cmd.show)
@@ -57,11 +60,9 @@ def run(argv: Optional[List[str]] = None) -> None:
     # A short-lived process whose data (resolved configs, memoized bases) is acyclic: scanning it
     # for reference cycles again and again costs about a third of a zoo-wide run and frees nothing.
     gc.disable()
+    from cfglint.cli import guard
     args, opts = split_opts(list(sys.argv[1:] if argv is None else argv))
-    try:
-        app(args=args, prog_name="cfglint", standalone_mode=True, obj=opts)
-    except BrokenPipeError:  # `cfglint show ... | head`
-        sys.exit(0)
+    guard.run_guarded(app, args, opts)
 
 
 if __name__ == "__main__":  # pragma: no cover

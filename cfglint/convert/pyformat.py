@@ -47,11 +47,19 @@ def _inline(value: Any) -> Any:
 
 def _check_keys(value: dict) -> None:
     for key in value:
-        if not isinstance(key, str) or not key.isidentifier() or keyword.iskeyword(key):
-            raise ValueError(f"cannot write {key!r} as a dict(...) keyword")
+        if not isinstance(key, str) or not key.isidentifier() or keyword.iskeyword(key) or not key.isascii():
+            from cfglint.errors import CfglintError
+            from cfglint.report.safe import excerpt
+            raise CfglintError(f"cannot write the key {excerpt(key, 40)!r} as a dict(...) keyword")
 
 
 def _scalar(value: Any) -> str:
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return f"float({str(value)!r})"   # repr would be a bare name (inf, nan)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 14000:
+        from cfglint.errors import CfglintError
+        raise CfglintError("cannot write an integer of thousands of digits into a config")
     if isinstance(value, (bool, type(None), int, float, str)):
         return repr(value)
-    raise TypeError(f"cannot write a {type(value).__name__} into a config")
+    from cfglint.errors import CfglintError
+    raise CfglintError(f"cannot write a {type(value).__name__} into a config")

@@ -81,18 +81,21 @@ def convert(resolved: ResolvedConfig, model: CommonModel) -> ConfigConversion:
     _weights(model, out, warn)
     text = _header(resolved.path, model.get("classes"), warn)
     text += yaml.safe_dump(out.yaml_tree(), sort_keys=False, default_flow_style=None, width=100)
+    from cfglint.convert.output import check_yaml_config
+    check_yaml_config(text, resolved.path)
     return ConfigConversion(resolved.path, "detectron2", text, list(warn), classes=model.get("classes"))
 
 
 def _header(source: str, classes: Optional[List[str]], warn: Warnings) -> str:
-    lines = [f"# Detectron2 config converted by `cfglint convert` from the MMDetection config {source}."]
+    from cfglint.convert.output import comment
+    lines = [comment(f"Detectron2 config converted by `cfglint convert` from the MMDetection config {source}.")]
     if classes:
         lines.append("# Class names (Detectron2 takes them from the registered dataset's metadata, "
                      "thing_classes), in label order:")
-        lines += [f"#   {i}: {name}" for i, name in enumerate(classes)]
+        lines += [comment(f"{i}: {name}", "#   ") for i, name in enumerate(classes)]
     if len(warn):
         lines.append("# Settings not carried over exactly (see the warnings of the conversion):")
-        lines += [f"#   {w}" for w in warn]
+        lines += [comment(w, "#   ") for w in warn]
     return "\n".join(lines) + "\n"
 
 

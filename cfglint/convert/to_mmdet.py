@@ -41,14 +41,18 @@ def convert(resolved: ResolvedConfig, model: CommonModel) -> ConfigConversion:
     body += _schedule(cfg, warn)
     body += [("load_from", _load_from(cfg, detector, warn))]
     header = _header(resolved.path, warn)
-    return ConfigConversion(resolved.path, "mmdet", header + render_assignments(body), list(warn))
+    text = header + render_assignments(body)
+    from cfglint.convert.output import check_python_config
+    check_python_config(text, resolved.path)   # nothing from the input may become code
+    return ConfigConversion(resolved.path, "mmdet", text, list(warn))
 
 
 def _header(source: str, warn: Warnings) -> str:
-    lines = [f"# MMDetection 3.x config converted by `cfglint convert` from the Detectron2 config {source}."]
+    from cfglint.convert.output import comment
+    lines = [comment(f"MMDetection 3.x config converted by `cfglint convert` from the Detectron2 config {source}.")]
     if len(warn):
         lines.append("# Settings not carried over exactly (see the warnings of the conversion):")
-        lines += [f"#   {w}" for w in warn]
+        lines += [comment(w, "#   ") for w in warn]
     return "\n".join(lines) + "\n\n"
 
 

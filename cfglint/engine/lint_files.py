@@ -157,6 +157,9 @@ def lint_paths(files: Sequence[str], config: EngineConfig, jobs: Optional[int] =
                allow_new_keys: bool = False, framework: Optional[str] = None) -> List[FileReport]:
     """Reports in the order of `files`; `jobs` worker processes (default: one per CPU)."""
     jobs = jobs or os.cpu_count() or 1
+    from cfglint.adapters import roots
+    if roots.env_allowed():   # --env: the values read must be masked by this process's output guard
+        jobs = 1
     one = functools.partial(lint_file, config=config, allow_new_keys=allow_new_keys, framework=framework)
     if jobs <= 1 or len(files) < MIN_FILES_FOR_PROCESSES:
         return [one(path) for path in files]

@@ -90,6 +90,8 @@ def load_rule_file(path: Path) -> List[Rule]:
     loader = _SafeLoader(text)
     try:
         root = loader.get_single_node()    # nodes for the line of each rule, then data from them
+        from cfglint.adapters.limits import check_yaml_expansion
+        check_yaml_expansion(root, str(path))   # an alias bomb composes fast but expands exponentially
         data = None if root is None else loader.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -106,10 +108,8 @@ def load_rule_file(path: Path) -> List[Rule]:
 
 
 def _read(path: Path) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CfglintError(f"cannot read rule file: {exc.strerror or exc}", file=str(path)) from None
+    from cfglint.adapters.limits import read_rule_file_text   # regular files only, bounded
+    return read_rule_file_text(str(path))
 
 
 def _rule_from(entry: Any, file: str, line: int) -> Rule:

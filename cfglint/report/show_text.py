@@ -1,9 +1,9 @@
 """Human-readable views for `cfglint show`: fields grouped by topic, each with where it came from."""
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, List
 
+from cfglint.report.jsonout import dump_json
 from cfglint.model import FIELDS, CommonModel, ResolvedConfig
 
 _GROUP_TITLES = {
@@ -13,6 +13,9 @@ _GROUP_TITLES = {
 
 
 def _fmt(value: Any) -> str:
+    from cfglint.report.safe import _str
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _str(value)
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -52,17 +55,15 @@ def render_model(model: CommonModel) -> str:
 
 def render_raw(resolved: ResolvedConfig) -> str:
     head = f"# {resolved.path}  ({resolved.framework}, {resolved.syntax or 'config'})"
-    return head + "\n" + json.dumps(resolved.data, indent=2, ensure_ascii=False, default=str)
+    return head + "\n" + dump_json(resolved.data, indent=2)
 
 
 def render_json(shown, raw: bool) -> str:
     """One JSON line of `show --format json` (contract section 2); `shown` is an app.Shown."""
-    from cfglint.report.jsonout import dump_json
     if raw:
         return dump_json({"path": shown.path, "framework": shown.resolved.framework, "config": shown.resolved.data})
     return dump_json(shown.model.to_json())
 
 
 def error_json(shown) -> str:
-    from cfglint.report.jsonout import dump_json
     return dump_json({"path": shown.path, "error": shown.error.to_json()})

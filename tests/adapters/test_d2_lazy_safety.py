@@ -31,7 +31,7 @@ BAD_CONFIGS = {
     "class body": ('class A:\n    open("CANARY", "w")\n', 2, "class"),
     "decorator": ('def deco(f):\n    return f\n@deco\ndef g():\n    pass\n', 4, "decorat"),
     "format attr": ('x = "{0.__class__}".format(1)\n', 2, "format"),
-    "missing import": ('\nfrom ..nope.missing import model\n', 3, "does not exist"),
+    "missing import": ('\nfrom .nope.missing import model\n', 3, "does not exist"),
     "missing name": ('from .other import model\n', 2, "cannot import name"),
     "syntax error": ('model = L(X)(\n  a=1,\n  b=[1, 2\nc = 1\n', 4, "syntax error"),
     "undefined name": ('model = dict(a=undefined_thing)\n', 2, "undefined_thing"),

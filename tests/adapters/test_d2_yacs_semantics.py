@@ -50,7 +50,11 @@ def test_home_relative_base(tmp_path, monkeypatch):
     child = tmp_path / "sub" / "child.yaml"
     child.parent.mkdir()
     child.write_text("_BASE_: ~/base.yaml\n")
-    assert resolve_yaml(str(child)).data["MODEL"]["MASK_ON"] is True
+    with pytest.raises(CfglintError, match="outside the allowed roots"):   # ~ is outside the project
+        resolve_yaml(str(child))
+    from cfglint.adapters import roots
+    with roots.using([str(tmp_path)]):   # --allow-root
+        assert resolve_yaml(str(child)).data["MODEL"]["MASK_ON"] is True
 
 
 def test_remote_base_is_refused_with_its_line(tmp_path):

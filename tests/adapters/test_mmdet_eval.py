@@ -26,10 +26,13 @@ def test_fixture_equals_mmengine(name: str) -> None:
 
 
 def test_env_variable_overrides_default(monkeypatch) -> None:
+    from cfglint.adapters import roots
     monkeypatch.setenv("CFGLINT_FIXTURE_NUM_CLASSES", "3")
     path = str(CONSTRUCTS / "predefined_vars.py")
-    got = resolve_file(path).data
+    with roots.using(env=True):   # the environment is only read when asked (--env)
+        got = resolve_file(path).data
     assert got["num_classes"] == 3 and got == normalize(mmengine_dict(path))
+    assert resolve_file(path).data["num_classes"] != 3   # without --env: the default
 
 
 def test_syntax_names_the_style() -> None:

@@ -44,8 +44,10 @@ def mmdet_zoo() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / ".mim/configs"
 
 
-def verify_json(ckpt: Path, config, *opts: str):
+def verify_json(ckpt: Path, config, *opts: str, allow_root=None):
     args = ["verify", str(ckpt), "--config", str(config), "--format", "json"]
+    if allow_root is not None:   # a base outside the config's project must be allowed explicitly
+        args += ["--allow-root", str(allow_root)]
     if opts:
         args += ["--opts", *opts]
     proc = run_cli(*args)
@@ -95,7 +97,7 @@ def test_num_classes_mismatch_is_explained_in_config_terms(tmp_path):
     infer = tmp_path / "infer.yaml"
     infer.write_text(f"_BASE_: {D2 / 'COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml'}\n"
                      "MODEL:\n  ROI_HEADS:\n    NUM_CLASSES: 3\n")
-    code, report = verify_json(ckpt, infer)
+    code, report = verify_json(ckpt, infer, allow_root=D2)
     assert code == 1
     k702 = by_rule(report)["K702"][0]
     assert k702["field"] == "num_classes" and k702["left"] == 80 and k702["right"] == 3

@@ -24,6 +24,9 @@ CANARY = "pwned"
 #: `mm_env_code.py` reads this variable; mmengine pastes its value into the source before running it.
 ENV = {"CFGLINT_HOSTILE_ENV": "__import__('os').system('touch pwned')"}
 
+#: Cases that need `--env` to be hostile at all (without it the default is used).
+ENV_OPT_IN = {"mm_env_code.py"}
+
 #: fixture -> text the refusal message must contain (what was refused, in the user's terms).
 REFUSED = {
     # Detectron2 YAML: fvcore falls back to yaml.unsafe_load, which would run these tags.
@@ -152,6 +155,8 @@ def test_cli_refuses(workdir, has_lint, name):
     commands = [["show", name, "--format", "json"], ["diff", clean, name]]
     if has_lint:
         commands.append(["lint", name, "--format", "json"])
+    if name in ENV_OPT_IN:   # the environment is only read with --env
+        commands = [[*c, "--env"] for c in commands]
     results = _run_commands(workdir, commands)
     for result in results:
         assert result["code"] == 2, result

@@ -12,8 +12,8 @@ import ast
 import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from cfglint.adapters import suppressions
-from cfglint.adapters.limits import read_config_text
+from cfglint.adapters import roots, suppressions
+from cfglint.adapters.limits import check_data_size, read_config_text
 from cfglint.adapters.detectron2.hydra_overrides import OVERRIDE_FILE, parse_for_detectron2
 from cfglint.adapters.detectron2 import zoo as zoo_module
 from cfglint.adapters.detectron2.lazy_interp import FileInterpreter
@@ -70,6 +70,9 @@ class _Loader:
         self.files: List[str] = []
         self.suppressions: Dict[Tuple[str, int], List[str]] = {}
         self.loading: List[str] = []
+        #: path -> its evaluated file: importers only take copies, so a file imported along many
+        #: paths (a diamond) is evaluated once, not once per path.
+        self.loaded: Dict[str, FileInterpreter] = {}
 
     def load_file(self, path: str, imported_at: Optional[Location], depth: int) -> FileInterpreter:
         at_file, at_line = (imported_at.file, imported_at.line) if imported_at else (path, None)
@@ -78,6 +81,8 @@ class _Loader:
             raise CfglintError(f"circular import of config files: {chain}", at_file, at_line)
         if depth > MAX_IMPORT_DEPTH:
             raise CfglintError("config imports nest too deeply", at_file, at_line)
+        if path in self.loaded:
+            return self.loaded[path]
         if not os.path.exists(path):
             raise CfglintError("no such file" if imported_at is None else f"cannot import {path}: no such file",
                                at_file, at_line)
@@ -98,6 +103,8 @@ class _Loader:
         if path not in self.files:
             self.files.append(path)
             self.suppressions.update(suppressions.scan(path, text))
+        check_data_size(interp.namespace, path)
+        self.loaded[path] = interp
         return interp
 
     def find_relative(self, from_file: str, module: str, level: int, line: int) -> str:
@@ -111,6 +118,8 @@ class _Loader:
         target = os.path.join(directory, *module.split("."))
         if not target.endswith(".py"):
             target += ".py"
+        roots.confine(target, from_file, written=f"{'.' * level}{module}", at_file=from_file, at_line=line,
+                      what="imported config")
         if not os.path.isfile(target):
             raise CfglintError(f"cannot import {'.' * level}{module}: {target} does not exist", from_file, line)
         return os.path.normpath(target)
@@ -137,6 +146,7 @@ class _Loader:
             if target is None:
                 raise CfglintError(f"get_config({config_path!r}): {config_path} not available in detectron2's "
                                    "model zoo", at.file, at.line)
+        roots.confine(target, at.file, written=config_path, at_file=at.file, at_line=at.line, what="get_config file")
         return config_objects(self.load_file(target, at, depth))
 
 

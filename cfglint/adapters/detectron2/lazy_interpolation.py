@@ -14,10 +14,25 @@ left as written, so callers can still see what the config says.
 from __future__ import annotations
 
 import re
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
+
+from cfglint.errors import CfglintError
 
 _INTERPOLATION = re.compile(r"\$\{([^${}]*)\}")
 _MISSING = object()
+#: Values (containers, scalars, characters/64) the resolved copy may hold: a reference used twice
+#: per level doubles it, so without a budget 60 levels would need 2**60 of them.
+MAX_RESOLVED_SIZE = 2_000_000
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(_size(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return 1 + sum(_size(v) for v in value)
+    if isinstance(value, str):
+        return 1 + len(value) // 64
+    return 1
 
 
 def resolve_interpolations(data: Any) -> Any:
@@ -29,6 +44,16 @@ class _Resolver:
     def __init__(self, root: Any) -> None:
         self.root = root
         self.active: List[Tuple[Any, ...]] = []   # paths being resolved, to stop on cycles
+        #: target path -> (resolved value, its size): a value referenced many times is resolved once
+        self.memo: Dict[Tuple[Any, ...], Tuple[Any, int]] = {}
+        self.cuts = 0       # cycles cut so far: a value computed across a cut is not memoized
+        self.spent = 0      # size of everything produced, reuses counted in full
+
+    def charge(self, amount: int) -> None:
+        self.spent += amount
+        if self.spent > MAX_RESOLVED_SIZE:
+            raise CfglintError(f"the config's ${{...}} interpolations expand to more than {MAX_RESOLVED_SIZE:,} "
+                               "values (references that double at every level?); refusing to resolve them")
 
     def resolve(self, value: Any, path: Tuple[Any, ...]) -> Any:
         if isinstance(value, dict):
@@ -36,7 +61,11 @@ class _Resolver:
         if isinstance(value, (list, tuple)):
             return [self.resolve(v, path + (i,)) for i, v in enumerate(value)]
         if isinstance(value, str) and "${" in value:
-            return self.resolve_string(value, path)
+            out = self.resolve_string(value, path)
+            if isinstance(out, str):
+                self.charge(len(out) // 64)
+            return out
+        self.charge(1)
         return value
 
     def resolve_string(self, text: str, path: Tuple[Any, ...]) -> Any:
@@ -54,17 +83,26 @@ class _Resolver:
     def lookup(self, ref: str, path: Tuple[Any, ...]) -> Any:
         target = _target_path(ref.strip(), path)
         if target is None or target in self.active:
+            self.cuts += target is not None
             return _MISSING
+        if target in self.memo:
+            value, size = self.memo[target]
+            self.charge(size)
+            return value
         node = self.root
         for part in target:
             node = _child(node, part)
             if node is _MISSING:
                 return _MISSING
         self.active.append(target)
+        cuts, spent = self.cuts, self.spent
         try:
-            return self.resolve(node, target)
+            value = self.resolve(node, target)
         finally:
             self.active.pop()
+        if self.cuts == cuts:
+            self.memo[target] = (value, max(1, self.spent - spent))
+        return value
 
 
 def _target_path(ref: str, path: Tuple[Any, ...]) -> Optional[Tuple[Any, ...]]:

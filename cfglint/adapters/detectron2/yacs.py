@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+from cfglint.adapters import roots
 from cfglint.adapters import suppressions as suppression_scan
 from cfglint.adapters.detectron2 import addons as addon_tables
 from cfglint.adapters.detectron2 import compat
@@ -92,6 +93,9 @@ class LoadedYaml:
     key_locations: Locations = field(default_factory=dict)
     files: List[str] = field(default_factory=list)
     suppressions: Dict[Tuple[str, int], List[str]] = field(default_factory=dict)
+    #: real path -> (data, locations) of a file already merged over its bases: a base shared by
+    #: several files (a diamond) is read and merged once, not once per path to it.
+    memo: Dict[str, Tuple[dict, Locations]] = field(default_factory=dict, repr=False)
 
 
 def load_with_bases(path: str) -> LoadedYaml:
@@ -104,6 +108,16 @@ def load_with_bases(path: str) -> LoadedYaml:
 
 def _load_one(read_path: str, shown: str, result: LoadedYaml, stack: List[str]) -> Tuple[dict, Locations]:
     real = os.path.realpath(read_path)
+    if real in result.memo:
+        data, locs = result.memo[real]
+        return copy.deepcopy(data), dict(locs)
+    data, locs = _load_uncached(read_path, shown, result, stack, real)
+    result.memo[real] = (copy.deepcopy(data), dict(locs))
+    return data, locs
+
+
+def _load_uncached(read_path: str, shown: str, result: LoadedYaml, stack: List[str],
+                   real: str) -> Tuple[dict, Locations]:
     text = read_config_text(read_path, shown)
     parsed = read_yaml(text, shown)
     result.suppressions.update(suppression_scan.scan(shown, text))
@@ -124,11 +138,14 @@ def _load_one(read_path: str, shown: str, result: LoadedYaml, stack: List[str]) 
         raise CfglintError(f"{BASE_KEY} must be a file path or a list of file paths", base_line.file, base_line.line)
     for base in bases:
         base_read, base_shown = _base_path(base, read_path, shown, base_line)
+        roots.confine(base_read, read_path, written=base, at_file=base_line.file, at_line=base_line.line,
+                      what=f"{BASE_KEY}")
         if os.path.realpath(base_read) in stack + [real]:
             chain = " -> ".join([*(os.path.basename(s) for s in stack + [real]), os.path.basename(base_read)])
             raise CfglintError(f"{BASE_KEY} cycle: {chain}", base_line.file, base_line.line)
-        if not os.path.isfile(base_read):
-            raise CfglintError(f"base config {base!r} not found (looked for {base_shown})",
+        if not roots.is_regular_file(base_read):
+            raise CfglintError(f"base config {roots.shown_path(base)!r} not found "
+                               f"(looked for {roots.shown_path(base_shown, 300)})",
                                base_line.file, base_line.line)
         if len(stack) + 1 >= MAX_BASE_DEPTH:
             raise CfglintError(f"{BASE_KEY} chain is more than {MAX_BASE_DEPTH} files deep",
@@ -143,12 +160,22 @@ def _load_one(read_path: str, shown: str, result: LoadedYaml, stack: List[str]) 
     return merged_bases, base_locs
 
 
+def _quote(value: Any) -> str:
+    """A value in a message: its repr, escaped and cut short (never a whole value from elsewhere)."""
+    from cfglint.report.safe import excerpt
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = f"<{type(value).__name__}>"
+    return excerpt(text, 60)
+
+
 def _base_path(base: str, including_read: str, including_shown: str, where: Location) -> Tuple[str, str]:
     """fvcore: `~` expanded; joined to the including file's directory unless `/` or http(s)."""
     if base.startswith("~"):
         base = os.path.expanduser(base)
     if base.startswith(("https://", "http://")):
-        raise UnsupportedError(f"remote base config {base!r} is not fetched; download it and use a local path",
+        raise UnsupportedError(f"remote base config {roots.shown_path(base)!r} is not fetched; download it and use a local path",
                                where.file, where.line)
     if base.startswith("/"):
         return base, base
@@ -168,10 +195,26 @@ def _fvcore_merge(a: dict, b: dict, prefix: KeyPath, a_locs: Locations, b_locs: 
             b_locs[path] = a_locs[path]
             _fvcore_merge(value, b[key], path, a_locs, b_locs)
         else:
-            for stale in [p for p in b_locs if p[:len(path)] == path]:
-                del b_locs[stale]
+            old = b.get(key)
+            for stale in [path, *(_key_paths(old, path) if isinstance(old, dict) else ())]:
+                b_locs.pop(stale, None)
             b[key] = value
-            b_locs.update({p: loc for p, loc in a_locs.items() if p[:len(path)] == path})
+            for fresh in [path, *(_key_paths(value, path) if isinstance(value, dict) else ())]:
+                if fresh in a_locs:
+                    b_locs[fresh] = a_locs[fresh]
+
+
+def _key_paths(value: dict, prefix: KeyPath) -> Iterable[KeyPath]:
+    """Every key path below `prefix` in a nested dict (the locations a replaced value owns):
+    walking the value keeps a merge linear in the config's size, not in keys x locations."""
+    stack = [(value, prefix)]
+    while stack:
+        node, base = stack.pop()
+        for k, v in node.items():
+            path = base + (k,)
+            yield path
+            if isinstance(v, dict):
+                stack.append((v, path))
 
 
 # --------------------------------------------------------------------------------------------
@@ -226,7 +269,7 @@ def _file_version(loaded: LoadedYaml, latest: int) -> int:
     version = _decode(loaded.data["VERSION"])
     where = loaded.key_locations.get(("VERSION",))
     if not isinstance(version, int) or isinstance(version, bool):
-        raise CfglintError(f"VERSION must be an integer, got {loaded.data['VERSION']!r}", where.file, where.line)
+        raise CfglintError(f"VERSION must be an integer, got {_quote(loaded.data['VERSION'])}", where.file, where.line)
     if version > latest:
         raise CfglintError(f"cannot merge a v{version} config into Detectron2's v{latest} defaults",
                            where.file, where.line)
@@ -302,8 +345,8 @@ def _coerce(value: Any, original: Any, path: KeyPath, where: Location) -> Any:
     elif type(original) is str and type(value) in (int, float, bool):
         hint = "; quote the value"
     raise CfglintError(
-        f"type mismatch for {'.'.join(path)}: the default is {_type_name(original)} ({original!r}) but the "
-        f"config gives {_type_name(value)} ({value!r}), which Detectron2 refuses{hint}", where.file, where.line)
+        f"type mismatch for {'.'.join(path)}: the default is {_type_name(original)} ({_quote(original)}) but the "
+        f"config gives {_type_name(value)} ({_quote(value)}), which Detectron2 refuses{hint}", where.file, where.line)
 
 
 def _type_name(value: Any) -> str:
@@ -387,7 +430,7 @@ def _check_leaf_types(data: Dict[str, Any], prefix: KeyPath, locations: Location
             _check_leaf_types(value, path, locations)
         elif type(value) not in VALID_TYPES:
             loc = locations.get(path)
-            raise CfglintError(f"{'.'.join(path)}: {type(value).__name__} value {value!r} is not a valid "
+            raise CfglintError(f"{'.'.join(path)}: {type(value).__name__} value {_quote(value)} is not a valid "
                                "config value (use a string, number, bool, null or list)",
                                loc and loc.file, loc and loc.line)
 

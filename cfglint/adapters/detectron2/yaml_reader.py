@@ -68,6 +68,20 @@ def read_yaml(text: str, file: str) -> YamlFile:
     return YamlFile(data, builder.key_lines)
 
 
+def construct_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode, file: str) -> Any:
+    """A plain scalar, or a one-line error for one PyYAML cannot build (an integer past Python's
+    4300-digit limit, a date that does not exist, bad base64)."""
+    line = node.start_mark.line + 1
+    if node.tag == "tag:yaml.org,2002:int" and len(node.value) > 4000:
+        raise CfglintError(f"an integer of {len(node.value)} characters is too large to read", file, line)
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, OverflowError, yaml.YAMLError) as exc:
+        kind = node.tag.rsplit(":", 1)[-1]
+        detail = "too large" if "digits" in str(exc) else "not valid"
+        raise CfglintError(f"the YAML {kind} value on this line is {detail}", file, line) from None
+
+
 class _Builder:
     """Turns a composed YAML node graph into plain data, recording where each key is."""
 
@@ -87,7 +101,8 @@ class _Builder:
         if tag == _EVAL_TAG:
             return self.eval_tag(node)
         if tag.startswith(_PYTHON_TAG_PREFIX):
-            short = "!!python/" + tag[len(_PYTHON_TAG_PREFIX):]
+            from cfglint.report.safe import excerpt
+            short = "!!python/" + excerpt(tag[len(_PYTHON_TAG_PREFIX):], 80)
             raise UnsafeContentError(f"the YAML tag {short} would run Python code when Detectron2 loads "
                                      "this file; cfglint refuses it", self.file, line)
         if isinstance(node, yaml.MappingNode) and tag == _MAP_TAG:
@@ -95,8 +110,9 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode) and tag == _SEQ_TAG:
             return [self.value(item, path) for item in node.value]
         if isinstance(node, yaml.ScalarNode) and tag in _SCALAR_TAGS:
-            return self.loader.construct_object(node, deep=True)
-        raise CfglintError(f"the YAML tag {tag} is not supported in a Detectron2 config", self.file, line)
+            return construct_scalar(self.loader, node, self.file)
+        from cfglint.report.safe import excerpt
+        raise CfglintError(f"the YAML tag {excerpt(tag, 60)} is not supported in a Detectron2 config", self.file, line)
 
     def mapping(self, node: yaml.MappingNode, path: KeyPath) -> Dict[str, Any]:
         try:
@@ -108,8 +124,10 @@ class _Builder:
             line = key_node.start_mark.line + 1
             if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == "tag:yaml.org,2002:str"):
                 shown = getattr(key_node, "value", "?")
+                from cfglint.report.safe import excerpt
+                shown = excerpt(shown, 40) if isinstance(shown, str) else "a " + type(key_node).__name__[:-4].lower()
                 raise CfglintError(f"config keys must be strings; {shown!r} is read as "
-                                   f"{key_node.tag.rsplit(':', 1)[-1]} (quote it)", self.file, line)
+                                   f"{excerpt(key_node.tag.rsplit(':', 1)[-1], 40)} (quote it)", self.file, line)
             key = key_node.value
             self.key_lines[path + (key,)] = line
             out[key] = self.value(value_node, path + (key,))

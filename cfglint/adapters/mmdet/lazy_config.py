@@ -130,6 +130,8 @@ def _module_path(module: str, path: str, line: int) -> str:
             raise CfglintError(f"base config module {module!r} needs the package {names[0]}, which is not "
                                f"installed", file=path, line=line)
         target = os.path.join(root, *names[1:]) + ".py"
+    from cfglint.adapters import roots
+    roots.confine(target, path, written=module, at_file=path, at_line=line, what="base config module")
     if not os.path.isfile(target):
         raise CfglintError(f"base config module {module!r} not found (looked for {target})", file=path, line=line)
     return target

@@ -102,6 +102,8 @@ def arch_name(type_name: str) -> str:
     if type_name in _ARCH_NAMES:
         return _ARCH_NAMES[type_name]
     # Split "RTMDet" -> RTM_Det but keep version suffixes whole: SOLOv2, YOLOV3, Mask2Former.
+    # The first pattern backtracks quadratically on a long run of capitals; no class name is this long.
+    type_name = type_name[:128]
     snake = re.sub(r"([A-Z]+)([A-Z][a-z]{2,})", r"\1_\2", type_name)
     snake = re.sub(r"([a-z])([A-Z])", r"\1_\2", snake)
     return snake.lower()

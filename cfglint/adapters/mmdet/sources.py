@@ -17,12 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from cfglint.adapters import roots
 from cfglint.adapters.limits import read_config_text
 from cfglint.errors import CfglintError
 
 SUFFIXES = (".py", ".json", ".yaml", ".yml")
 _PREDEFINED = ("fileDirname", "fileBasename", "fileBasenameNoExtension", "fileExtname")
-_ENV_RE = re.compile(r"\{\{['\"]?\s*\$(\w+)\s*\:\s*(\S*?)\s*['\"]?\}\}")
 _BASE_VAR_RE = re.compile(r"\{\{\s*_base_\.([\w\.]+)\s*\}\}")
 _PKG_RE = re.compile(r"\w*::\w*/\w*")
 # mmengine's MODULE2PACKAGE: the scopes a `pkg::path` base may name, and their distributions.
@@ -96,16 +96,22 @@ def read_source(path: str, included_from: Optional[Tuple[str, int]] = None) -> S
 def _read_source(path: str, included_from: Optional[Tuple[str, int]]) -> Source:
     where = {"file": included_from[0], "line": included_from[1]} if included_from else {"file": path}
     if os.path.splitext(path)[1] not in SUFFIXES:
-        raise CfglintError(f"{path}: only .py, .json, .yaml and .yml configs are supported", **where)
+        raise CfglintError(f"{roots.shown_path(os.path.basename(path))}: only .py, .json, .yaml and .yml configs "
+                           "are supported", **where)
+    if included_from:   # every path a config names is confined (also those found by other resolvers)
+        roots.confine(path, included_from[0], written=os.path.relpath(path, os.path.dirname(included_from[0])),
+                      at_file=included_from[0], at_line=included_from[1], what="base config")
     try:
         st = os.stat(path)
     except OSError:
-        raise CfglintError(f"base config {path} does not exist" if included_from else "no such file", **where)
+        raise CfglintError(f"base config {roots.shown_path(path)} does not exist" if included_from else "no such file",
+                           **where)
     raw = _RAW.get((path, st.st_mtime_ns, st.st_size))
     if raw is None:
         raw = read_config_text(path)
         _RAW[(path, st.st_mtime_ns, st.st_size)] = raw
-    env_used = tuple((name, os.environ.get(name, "")) for name, _ in _ENV_RE.findall(raw)) if "{{" in raw else ()
+    env_used = (tuple((name, os.environ.get(name, "")) for _, _, name, _ in env_references(raw))
+                if "{{" in raw and "$" in raw and roots.env_allowed() else ())
     key = (path, st.st_mtime_ns, st.st_size, env_used)
     cached = _CACHE.get(key)
     if cached is not None:
@@ -137,24 +143,117 @@ def _substitute_predefined(path: str, text: str) -> str:
 
 
 def _substitute_env(path: str, text: str) -> str:
-    for name, default in _ENV_RE.findall(text):
-        value = os.environ.get(name, default)
+    """mmengine's `{{$NAME:default}}`: the environment only with --env (roots.env_allowed), else
+    the default, with a notice; no user text ever goes into a regular expression."""
+    if "{{" not in text or "$" not in text:
+        return text
+    use_env = roots.env_allowed()
+    out: List[str] = []
+    last = 0
+    line, counted = 1, 0   # counted incrementally: many references must not rescan the text
+    noted = set()
+    for start, end, name, default in env_references(text):
+        line += text.count("\n", counted, start)
+        counted = start
+        value = os.environ.get(name) if use_env else None
+        if value:
+            roots.note_secret(value)
+        else:
+            value = default
+            if not use_env and name not in noted:   # one notice per variable and file
+                noted.add(name)
+                roots.notice(path, line, f"`{{{{${name}}}}}` is not read from the environment (pass --env); "
+                                         + ("its default is used" if default else "it has no default"))
         if not value:
-            line = _line_of(text, "$" + name)
-            raise CfglintError(f"environment variable `{name}` is not set and the config gives no default",
-                               file=path, line=line)
-        pattern = r"\{\{['\"]?\s*\$" + name + r"\s*\:\s*" + default + r"\s*['\"]?\}\}"
-        text = re.sub(pattern, lambda _m, v=value: v, text)
-    return text
+            raise CfglintError(f"environment variable `{name}` is " + ("not set" if use_env else
+                               "not read without --env") + " and the config gives no default", file=path, line=line)
+        out.append(text[last:start])
+        out.append(value)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+_SPACE = " \t\n\r\f\v"
+_SPACE_RE = re.compile(r"\s")
+
+
+def env_references(text: str) -> List[Tuple[int, int, str, str]]:
+    """(start, end, name, default) of every `{{$NAME:default}}`, exactly the matches of mmengine's
+    `\\{\\{['"]?\\s*\\$(\\w+)\\s*\\:\\s*(\\S*?)\\s*['"]?\\}\\}` (findall order), found
+    in linear time: each failed attempt only scans runs that contain no other `{{`, and the search
+    for the closing `}}` of a default is shared by all attempts."""
+    found: List[Tuple[int, int, str, str]] = []
+    n = len(text)
+    pos = 0
+    close = -2                       # cached: the first "}}" at or after some index
+    space = -2                       # cached: the first whitespace at or after some index
+    while True:
+        p = text.find("{{", pos)
+        if p < 0:
+            return found
+        i = p + 2
+        if i < n and text[i] in "'\"":
+            i += 1
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n or text[i] != "$":
+            pos = p + 1
+            continue
+        i += 1
+        j = i
+        while j < n and (text[j].isalnum() or text[j] == "_"):
+            j += 1
+        if j == i:
+            pos = p + 1
+            continue
+        name = text[i:j]
+        while j < n and text[j].isspace():
+            j += 1
+        if j >= n or text[j] != ":":
+            pos = p + 1
+            continue
+        j += 1
+        while j < n and text[j].isspace():
+            j += 1
+        d = j                                        # the default starts here
+        if space < d:                                # the default cannot pass whitespace
+            m = _SPACE_RE.search(text, d)
+            space = m.start() if m else n
+        run_end = space
+        if close < d:
+            close = text.find("}}", d)
+            if close < 0:
+                close = n + 10                       # none left: never searched again
+        end = None
+        if close <= run_end:                    # a "}}" inside the run ends it (lazily)
+            e = close - 1 if close - 1 >= d and text[close - 1] in "'\"" else close
+            end, default = close + 2, text[d:e]
+        else:                                        # whitespace, an optional quote, then "}}"
+            k = run_end
+            while k < n and text[k].isspace():
+                k += 1
+            if k < n and text[k] in "'\"":
+                k += 1
+            if text.startswith("}}", k):
+                end, default = k + 2, text[d:run_end]
+        if end is None:
+            pos = p + 1
+            continue
+        found.append((p, end, name, default))
+        pos = end
 
 
 def _placeholder_base_vars(path: str, text: str) -> Tuple[str, Dict[str, str]]:
     """`{{_base_.a.b}}` -> a unique string literal, replaced by the base value after evaluation."""
     base_vars: Dict[str, str] = {}
+    tokens: Dict[str, str] = {}
     for dotted in sorted(set(_BASE_VAR_RE.findall(text))):
         token = f"_{dotted}_{hashlib.sha1((path + dotted).encode()).hexdigest()[:6]}"
         base_vars[token] = dotted
-        text = re.sub(r"\{\{\s*_base_\." + re.escape(dotted) + r"\s*\}\}", f'"{token}"', text)
+        tokens[dotted] = f'"{token}"'
+    if tokens:  # one pass, whatever the number of placeholders
+        text = _BASE_VAR_RE.sub(lambda m: tokens[m.group(1)], text)
     return text, base_vars
 
 
@@ -166,19 +265,26 @@ def _line_of(text: str, needle: str) -> Optional[int]:
 def resolve_base_path(entry: str, including_file: str, line: Optional[int]) -> Tuple[str, Optional[str]]:
     """Where a `_base_` entry points, and the scope a `pkg::path` entry adds (mmengine _get_cfg_path)."""
     if not isinstance(entry, str):
-        raise CfglintError(f"_base_ entries must be strings, got {entry!r}", file=including_file, line=line)
+        raise CfglintError(f"_base_ entries must be strings, got {type(entry).__name__}", file=including_file,
+                           line=line)
+    target, scope = _base_target(entry, including_file, line)
+    roots.confine(target, including_file, written=entry, at_file=including_file, at_line=line, what="base config")
+    return target, scope
+
+
+def _base_target(entry: str, including_file: str, line: Optional[int]) -> Tuple[str, Optional[str]]:
     if "::" not in entry:
         return os.path.join(os.path.dirname(including_file), entry), None
     scope = entry.partition("::")[0]
     if _PKG_RE.match(entry) is None or entry.count("::") > 1:
-        raise CfglintError(f"package-scoped base {entry!r} must look like `mmdet::folder/config.py`",
+        raise CfglintError(f"package-scoped base {roots.shown_path(entry)!r} must look like `mmdet::folder/config.py`",
                            file=including_file, line=line)
     if scope not in MODULE2PACKAGE:
-        raise CfglintError(f"mmengine does not support loading {scope} configs ({entry!r})",
+        raise CfglintError(f"mmengine does not support loading {roots.shown_path(scope, 40)} configs",
                            file=including_file, line=line)
     package_dir = installed_package_dir(MODULE2PACKAGE[scope])
     if package_dir is None:
-        raise CfglintError(f"{entry!r} needs the package {MODULE2PACKAGE[scope]}, which is not installed",
+        raise CfglintError(f"{roots.shown_path(entry)!r} needs the package {MODULE2PACKAGE[scope]}, which is not installed",
                            file=including_file, line=line)
     return os.path.join(package_dir, ".mim", "configs", entry.partition("::")[2]), scope
 
