@@ -232,19 +232,22 @@ def _allowed(real: str, local: Optional[str], extra_roots: Tuple[str, ...]) -> b
 
 def shown_path(written: str, limit: int = 120) -> str:
     """A path as the config wrote it, safe to print (escaped, shortened)."""
-    from cfglint.report.safe import excerpt
+    from cfglint.printable import excerpt
     return excerpt(written, limit)
 
 
 def confine(target: str, referrer: Optional[str], written: Optional[str] = None,
-            at_file: Optional[str] = None, at_line: Optional[int] = None, what: str = "file") -> str:
+            at_file: Optional[str] = None, at_line: Optional[int] = None, what: str = "file",
+            within: Optional[str] = None) -> str:
     """`target` (a path a config named) if its real path is under an allowed root, else refuse.
 
     `referrer` is the file that names it; `written` the reference as written (for the message);
-    `at_file:at_line` where the reference is. Returns the target unchanged (callers keep their
-    display paths); the check is on the real path."""
+    `at_file:at_line` where the reference is; `within` a further root the caller found the target
+    in by a framework's own lookup (a model-zoo directory). Returns the target unchanged (callers
+    keep their display paths); the check is on the real path."""
     real = _real(os.path.expanduser(target))
-    if is_allowed(real, referrer):
+    if is_allowed(real, referrer) or (within is not None and not _in_vcs_dir(real)
+                                      and _under(real, os.path.realpath(within))):
         return target
     name = shown_path(written if written is not None else target)
     raise UnsafeContentError(f"{what} {name} is outside the allowed roots (the project of the file that "

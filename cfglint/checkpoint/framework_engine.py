@@ -122,7 +122,7 @@ def check_buildable(model_cfg: dict, resolved: ResolvedConfig) -> dict:
         return node
 
     def _refuse(message: str, key_path: Tuple[Any, ...]) -> None:
-        from cfglint.report.safe import excerpt
+        from cfglint.printable import excerpt
         loc = resolved.location_of(key_path)
         raise CfglintError(excerpt(message, 300), loc.file if loc else resolved.path, loc.line if loc else None)
 

@@ -21,7 +21,7 @@ from cfglint.errors import CfglintError
 
 
 def comment(text: object, prefix: str = "# ") -> str:
-    from cfglint.report.safe import escape
+    from cfglint.printable import escape
     return prefix + escape(text)
 
 

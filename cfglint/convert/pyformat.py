@@ -49,7 +49,7 @@ def _check_keys(value: dict) -> None:
     for key in value:
         if not isinstance(key, str) or not key.isidentifier() or keyword.iskeyword(key) or not key.isascii():
             from cfglint.errors import CfglintError
-            from cfglint.report.safe import excerpt
+            from cfglint.printable import excerpt
             raise CfglintError(f"cannot write the key {excerpt(key, 40)!r} as a dict(...) keyword")
 
 

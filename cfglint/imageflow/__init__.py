@@ -22,6 +22,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple
 
+from cfglint.errors import CfglintError
 from cfglint.imageflow.facts import UNKNOWN_FACTS, ConfigFacts, from_model, from_script
 from cfglint.imageflow.interp import (D2_MODEL, D2_PREDICTOR, MM_INFERENCE, MM_INFERENCER, MM_TEST_STEP, Interpreter,
                                      Sink)
@@ -76,15 +77,22 @@ def has_image_sinks(text: str) -> bool:
     return _SINK_HINT.search(text) is not None
 
 
+def read_script(path: str, limit: int) -> str:
+    """A script's text for the analysis: a regular file only (never a FIFO or a device), at most
+    `limit + 1` characters' worth of bytes, undecodable bytes replaced (a comment in Latin-1 must
+    not hide the image flow)."""
+    from cfglint.adapters import roots
+    return roots.read_bytes(path, limit, kind="the script").decode("utf-8", errors="replace")
+
+
 def analyze_file(path: str, text: Optional[str] = None) -> ImageFlowReport:
     """The image dataflow of one Python file. Never raises on a bad file: `error` says why."""
     report = ImageFlowReport(path)
     if text is None:
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read(MAX_TEXT + 1)
-        except OSError as exc:
-            report.error = f"cannot read: {exc.strerror or exc}"
+            text = read_script(path, MAX_TEXT)
+        except CfglintError as exc:
+            report.error = f"cannot read: {exc.message}"
             return report
     if len(text) > MAX_TEXT or not has_image_sinks(text):
         return report

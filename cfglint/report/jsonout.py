@@ -40,7 +40,7 @@ def strict_json(obj: Any, depth: int = 0) -> Any:
     to_json = getattr(obj, "to_json", None)
     if callable(to_json):
         return strict_json(to_json(), depth + 1)
-    from cfglint.report.safe import _str
+    from cfglint.printable import _str
     return _strict_str(_str(obj))
 
 
@@ -64,5 +64,5 @@ def _json_key(key: Any) -> str:
     if key is None or isinstance(key, (bool, int, float)):
         return json.dumps(key) if not isinstance(key, float) or key == key and abs(key) != float("inf") \
             else str(key)
-    from cfglint.report.safe import _str
+    from cfglint.printable import _str
     return _strict_str(_str(key))

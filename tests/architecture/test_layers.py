@@ -12,7 +12,7 @@ import cfglint
 
 PACKAGE = Path(cfglint.__file__).resolve().parent
 #: Higher numbers may import lower ones (and their own level), never the reverse.
-LEVELS = {"errors": 0, "model": 1, "adapters": 2, "engine": 3, "checkpoint": 3, "convert": 3, "imageflow": 2,
+LEVELS = {"errors": 0, "printable": 0, "model": 1, "adapters": 2, "engine": 3, "checkpoint": 3, "convert": 3, "imageflow": 2,
           "report": 4, "app": 5, "cli": 6, "__main__": 7, "__init__": 7}
 
 

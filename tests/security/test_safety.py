@@ -203,7 +203,8 @@ ESCAPES = {
     "mm_base_climb.yaml": "outside the allowed roots",
     "mm_read_base_climb.py": "outside the allowed roots",
     "d2_lazy_import_climb.py": "outside the allowed roots",
-    "d2_lazy_get_config_up.py": "outside the allowed roots",
+    # get_config reads only the model zoo (shipped or installed), never a configs/ folder above the file
+    "d2_lazy_get_config_up.py": "not available in detectron2's model zoo",
     "d2_base_git_config.yaml": "outside the allowed roots",
     "mm_base_git.py": "outside the allowed roots",
     "d2_base_link_dotdot.yaml": "outside the allowed roots",

@@ -146,7 +146,8 @@ class _Loader:
             if target is None:
                 raise CfglintError(f"get_config({config_path!r}): {config_path} not available in detectron2's "
                                    "model zoo", at.file, at.line)
-        roots.confine(target, at.file, written=config_path, at_file=at.file, at_line=at.line, what="get_config file")
+        roots.confine(target, at.file, written=config_path, at_file=at.file, at_line=at.line, what="get_config file",
+                      within=zoo_module.zoo_root_of(target, at.file))
         return config_objects(self.load_file(target, at, depth))
 
 

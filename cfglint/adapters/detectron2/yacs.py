@@ -162,7 +162,7 @@ def _load_uncached(read_path: str, shown: str, result: LoadedYaml, stack: List[s
 
 def _quote(value: Any) -> str:
     """A value in a message: its repr, escaped and cut short (never a whole value from elsewhere)."""
-    from cfglint.report.safe import excerpt
+    from cfglint.printable import excerpt
     try:
         text = repr(value)
     except (ValueError, RecursionError):

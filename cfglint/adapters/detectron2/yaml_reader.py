@@ -101,7 +101,7 @@ class _Builder:
         if tag == _EVAL_TAG:
             return self.eval_tag(node)
         if tag.startswith(_PYTHON_TAG_PREFIX):
-            from cfglint.report.safe import excerpt
+            from cfglint.printable import excerpt
             short = "!!python/" + excerpt(tag[len(_PYTHON_TAG_PREFIX):], 80)
             raise UnsafeContentError(f"the YAML tag {short} would run Python code when Detectron2 loads "
                                      "this file; cfglint refuses it", self.file, line)
@@ -111,7 +111,7 @@ class _Builder:
             return [self.value(item, path) for item in node.value]
         if isinstance(node, yaml.ScalarNode) and tag in _SCALAR_TAGS:
             return construct_scalar(self.loader, node, self.file)
-        from cfglint.report.safe import excerpt
+        from cfglint.printable import excerpt
         raise CfglintError(f"the YAML tag {excerpt(tag, 60)} is not supported in a Detectron2 config", self.file, line)
 
     def mapping(self, node: yaml.MappingNode, path: KeyPath) -> Dict[str, Any]:
@@ -124,7 +124,7 @@ class _Builder:
             line = key_node.start_mark.line + 1
             if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == "tag:yaml.org,2002:str"):
                 shown = getattr(key_node, "value", "?")
-                from cfglint.report.safe import excerpt
+                from cfglint.printable import excerpt
                 shown = excerpt(shown, 40) if isinstance(shown, str) else "a " + type(key_node).__name__[:-4].lower()
                 raise CfglintError(f"config keys must be strings; {shown!r} is read as "
                                    f"{excerpt(key_node.tag.rsplit(':', 1)[-1], 40)} (quote it)", self.file, line)

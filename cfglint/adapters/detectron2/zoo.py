@@ -83,6 +83,25 @@ def get_config_file(config_path: str, configs_root: Optional[str] = None) -> str
     return found
 
 
+def zoo_root_of(found: str, from_file: str) -> Optional[str]:
+    """The zoo directory a `find_*_config` result lies in (a shipped/installed zoo, or the detrex
+    checkout above `from_file`): the root `roots.confine` checks it against."""
+    real = os.path.realpath(found)
+    for root in zoo_roots():
+        if real.startswith(os.path.realpath(root) + os.sep):
+            return root
+    directory = os.path.dirname(os.path.abspath(from_file))
+    while True:
+        if real.startswith(os.path.realpath(directory) + os.sep) and (
+                os.path.isdir(os.path.join(directory, _DETREX_SUBDIR))
+                or os.path.isdir(os.path.join(directory, "projects"))):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
 def find_detrex_config(config_path: str, from_file: str) -> Optional[str]:
     """`detrex.config.get_config(config_path)` called from `from_file`: the file, or None."""
     if not is_zoo_name(config_path):

@@ -10,7 +10,7 @@ from cfglint.adapters.limits import MAX_YAML_NODES
 from cfglint.adapters.mmdet.values import CfgDict
 from cfglint.errors import CfglintError, UnsafeContentError
 from cfglint.model.location import Location
-from cfglint.report.safe import excerpt
+from cfglint.printable import excerpt
 
 
 def load_data_config(path: str, text: str) -> CfgDict:

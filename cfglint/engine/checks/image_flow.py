@@ -18,6 +18,7 @@ from cfglint.engine.checks import TEXT, model_check
 from cfglint.engine.context import ModelContext, render
 from cfglint.engine.finding import Finding, sort_key
 from cfglint.engine.rules import Rule
+from cfglint.errors import CfglintError
 from cfglint.model import Location
 
 CHECK = "image_flow"
@@ -52,6 +53,13 @@ def _findings(rule: Rule, path: str, report, facts, side: str = "left") -> Itera
 _HINTS: dict = {}
 
 
+def _read_script(path: str) -> str:
+    """A regular file only (a FIFO would block), bounded; undecodable bytes replaced."""
+    from cfglint.adapters import roots
+    from cfglint.adapters.limits import MAX_CONFIG_BYTES
+    return roots.read_bytes(path, MAX_CONFIG_BYTES, kind="the script").decode("utf-8", errors="replace")
+
+
 def _is_script(path: Any) -> bool:
     """A Python file that may hand an image to a detector. Most .py files linted are mmdet or LazyConfig
     configs: they are told apart by a substring test, remembered per file, before the analysis package
@@ -65,9 +73,8 @@ def _is_script(path: Any) -> bool:
     key = (path, st.st_size, st.st_mtime_ns)
     if key not in _HINTS:
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        except OSError:
+            text = _read_script(path)
+        except CfglintError:
             text = ""
         if len(_HINTS) > 256:
             _HINTS.clear()
@@ -109,9 +116,8 @@ def _own_suppressions(path: str, model) -> dict:
     from cfglint.adapters.suppressions import scan
 
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    except OSError:
+        text = _read_script(path)
+    except CfglintError:
         return {}
     recorded = getattr(getattr(model, "resolved", None), "suppressions", None) or {}
     return {key: ids for key, ids in scan(path, text).items() if key not in recorded}
@@ -134,9 +140,8 @@ def lint_script(path: str, config, rules, text: Optional[str] = None) -> List[Fi
 
     if text is None:
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        except OSError:
+            text = _read_script(path)
+        except CfglintError:
             return []
     if not has_image_sinks(text):
         return []
