@@ -26,6 +26,7 @@ The policy
 
    * steps: every evaluated node and executed statement costs one step (:data:`MAX_STEPS`), so a
      loop, a comprehension or a recursive ``def`` stops with ``file:line`` after a bounded time;
+     every list item an operation builds or a config copy duplicates costs a step too;
    * items: no single sequence, string, dict or set over :data:`MAX_ITEMS` entries, checked
      *before* it is built where the size is known (``[0] * n``, ``range(n)``, ``s.replace``,
      ``list.extend``, format widths ``'%1500000000d'``/``f'{x:1500000000}'``); and every value an
@@ -135,10 +136,12 @@ class Budget:
             if self.items < 0:
                 raise Refusal(LIMIT, f"the file builds more than {MAX_TOTAL_ITEMS} items in all (cfglint's "
                                      "limit for one file)", node)
-            self.step(node, n >> 10)
+            # the evaluators process list items one by one later (copies, exports): a step each;
+            # characters are only ever handled in bulk
+            self.step(node, n >> 4 if kind is str else n)
         return value
 
-    def measure(self, value: Any, node: Optional[ast.AST]) -> None:
+    def measure(self, value: Any, node: Optional[ast.AST]) -> int:
         """Refuse a value whose *expanded* form is too big or deep: `x = [x, x]` repeated shares
         memory but any copy, comparison, format or export would walk 2**n items. Linear in the
         number of distinct containers (memo by id); a cycle is refused too."""
@@ -167,8 +170,7 @@ class Budget:
             sizes[key] = total
             return total
 
-        if type(value) not in _ATOMIC:
-            walk(value, 0)
+        return walk(value, 0) if type(value) not in _ATOMIC else 0
 
 
 _INT_LIMIT = 1 << MAX_INT_BITS

@@ -104,7 +104,7 @@ class FileInterpreter:
         """`copy_value` (OmegaConf copies what it stores) of a value measured first."""
         if type(value) in _SCALARS:
             return value
-        self.budget.measure(value, node)
+        self.budget.step(node, self.budget.measure(value, node))
         return copy_value(value)
 
     def exec_block(self, body: Sequence[ast.stmt], scope: Scope) -> None:

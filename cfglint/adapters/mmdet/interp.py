@@ -141,7 +141,8 @@ class Interpreter:
                 self.delete(target)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if node.decorator_list:  # mmengine runs decorators when it executes the file
-                raise self.unsupported(node, f"decorates the function `{node.name}`; decorators run code at load time")
+                raise self.unsupported(node.decorator_list[0],
+                                       f"decorates the function `{node.name}`; decorators run code at load time")
             for default in pycore.check_signature(node.args, node.returns):   # run by `def` itself
                 self.eval(default)
             self.assign(ast.Name(id=node.name, ctx=ast.Store()), Function(node.name, self.loc(node)), node)
@@ -184,14 +185,14 @@ class Interpreter:
             obj = self.eval(target.value)
             if not (isinstance(obj, CfgDict) and obj.config):
                 raise AttributeError(f"cannot set attribute `{target.attr}` on a {_kind(obj)}")
-            self.budget.measure(value, stmt)   # a ConfigDict copies what is stored into it
+            self.budget.step(stmt, self.budget.measure(value, stmt))   # a ConfigDict copies what it stores
             obj.put(target.attr, value, loc)
         elif isinstance(target, ast.Subscript):
             obj = self.eval(target.value)
             key = self.eval(target.slice)
             if isinstance(obj, CfgDict):
                 if obj.config:
-                    self.budget.measure(value, stmt)
+                    self.budget.step(stmt, self.budget.measure(value, stmt))
                 obj.put(key, value, loc)
             elif isinstance(obj, list):
                 obj[key] = value
