@@ -21,7 +21,9 @@ The policy
 4. **Load-time code.** A file the framework would *execute* must not be accepted because cfglint
    skipped a part of it: annotations must be plain type expressions (:func:`check_annotation`),
    default arguments of ``def``/``lambda`` are evaluated by the evaluator (so they are refused like
-   any other expression), decorators and class bodies are refused by the evaluators.
+   any other expression), decorators and class bodies are refused by the evaluators, and so are
+   imports of the modules of :data:`IMPORT_SIDE_EFFECTS` (LazyConfig really imports what a config
+   imports; importing these opens a browser, prints or starts a server).
 5. **One budget** (:class:`Budget`, one per file evaluation) bounds the work of a file:
 
    * steps: every evaluated node and executed statement costs one step (:data:`MAX_STEPS`), so a
@@ -200,6 +202,22 @@ UNSAFE_MODULES = frozenset({
     "shelve", "pathlib", "io", "urllib", "requests", "http", "runpy", "code", "pty", "posix", "nt",
     "signal", "multiprocessing", "threading", "tempfile", "glob", "codecs", "inspect", "gc", "types",
 })
+
+
+#: Modules whose mere import acts on the machine (opens a browser or a window, prints, starts a
+#: server). LazyConfig imports what a config imports for real, so importing them is refused.
+IMPORT_SIDE_EFFECTS = frozenset({"antigravity", "this", "__hello__", "__phello__", "turtle", "turtledemo",
+                                 "idlelib", "tkinter", "webbrowser", "pydoc", "http.server", "xmlrpc.server",
+                                 "pdb", "trace", "cProfile", "profile", "timeit", "venv", "ensurepip", "pip"})
+
+
+def refused_import(dotted: str) -> Optional[str]:
+    """Why importing the module `dotted` at load time is unsafe, or None."""
+    parts = dotted.split(".")
+    for i in range(1, len(parts) + 1):
+        if ".".join(parts[:i]) in IMPORT_SIDE_EFFECTS:
+            return f"imports `{dotted}`, which acts on the machine as soon as it is imported"
+    return None
 
 
 def refused_name(name: str) -> Optional[str]:
@@ -576,7 +594,7 @@ def snippet(node: ast.AST, limit: int = 60) -> str:
 
 __all__ = ["Budget", "Refusal", "MAX_ITEMS", "MAX_TOTAL_ITEMS", "MAX_INT_BITS", "MAX_STEPS", "MAX_DEPTH",
            "PURE_BUILTINS", "EXPR_BUILTINS", "LAZY_BUILTINS", "MMDET_BUILTINS", "REFUSED_NAMES", "UNSAFE_MODULES",
-           "refused_name", "check_attribute", "unsafe_module", "check_annotation", "check_signature",
+           "refused_name", "refused_import", "IMPORT_SIDE_EFFECTS", "check_attribute", "unsafe_module", "check_annotation", "check_signature",
            "check_constant", "call_builtin", "binop", "unaryop", "compare", "boolop", "joined_str",
            "format_value", "str_format", "str_method", "check_percent_format", "check_extend", "comprehend",
            "is_plain", "snippet"]

@@ -78,6 +78,9 @@ STATEMENTS = {
     "decorator": ("def deco(f):\n    return f\n@deco\ndef g():\n    return 1\n", 4, BOTH),
     "class_body": ("class A:\n    x = open('CANARY', 'w')\n", 2, BOTH),
     "while": ("while True:\n    pass\n", 2, BOTH),
+    # LazyConfig imports for real (mmengine turns such imports into LazyObjects and runs nothing)
+    "import_side_effect": ("import antigravity\n", 2, ("lazy",)),
+    "from_import_side_effect": ("from http import server\n", 2, ("lazy",)),
     # bounded work
     "power_loop": ("x = 3\nfor i in range(100):\n    x = x ** 2\n", 4, BOTH),
     "square_loop": ("x = 3\nfor i in range(100):\n    x = x * x\n", 4, BOTH),

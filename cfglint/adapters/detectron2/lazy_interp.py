@@ -129,6 +129,8 @@ class FileInterpreter:
 
     def _stmt_Import(self, node: ast.Import, scope: Scope) -> None:
         for alias in node.names:
+            if pycore.refused_import(alias.name):
+                raise self._unsafe(node, pycore.refused_import(alias.name))
             name = alias.asname or alias.name.split(".")[0]
             self.bind(scope, name, Symbol(alias.name if alias.asname else name), self._loc(node))
 
@@ -136,6 +138,11 @@ class FileInterpreter:
         if any(a.name == "*" for a in node.names):
             raise self._unsupported(node, "`import *` is not supported; import the names you use")
         if node.level == 0:
+            refused = pycore.refused_import(node.module or "") or next(
+                (pycore.refused_import(f"{node.module}.{a.name}") for a in node.names
+                 if pycore.refused_import(f"{node.module}.{a.name}")), None)
+            if refused:
+                raise self._unsafe(node, refused)
             for alias in node.names:
                 self.bind(scope, alias.asname or alias.name, Symbol(f"{node.module}.{alias.name}"), self._loc(node))
             return
