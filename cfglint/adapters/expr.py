@@ -93,7 +93,7 @@ class _Evaluator:
         return [self.eval(e) for e in node.elts]
 
     def _Tuple(self, node: ast.Tuple) -> tuple:
-        return tuple(self.eval(e) for e in node.elts)
+        return self.budget.check_tuple(tuple(self.eval(e) for e in node.elts), node)
 
     def _Dict(self, node: ast.Dict) -> dict:
         if any(k is None for k in node.keys):

@@ -49,8 +49,6 @@ from __future__ import annotations
 
 import ast
 import operator
-import re
-import string
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Sized
 
 from cfglint.errors import CfglintError, UnsafeContentError, UnsupportedError
@@ -144,40 +142,60 @@ class Budget:
         return value
 
     def measure(self, value: Any, node: Optional[ast.AST]) -> int:
-        """Refuse a value whose *expanded* form is too big or deep: `x = [x, x]` repeated shares
-        memory but any copy, comparison, format or export would walk 2**n items. Linear in the
-        number of distinct containers (memo by id); a cycle is refused too."""
+        """The expanded size of `value`, refused past the limits: `x = [x, x]` repeated shares
+        memory, but any copy, comparison, format or export would walk 2**n items. Linear in the
+        number of distinct containers (memo by id); a cycle or a nesting past MAX_DEPTH is refused.
+        (Dict keys are not walked: every tuple is measured when it is built, see `check_tuple`.)"""
+        if type(value) in _ATOMIC_TYPES:
+            return 0
         sizes: Dict[int, int] = {}
+        limit = self.max_items
+
+        atomic = _ATOMIC_TYPES
+        get = sizes.get
 
         def walk(v: Any, depth: int) -> int:
-            if depth > MAX_DEPTH:
-                raise Refusal(LIMIT, f"a value is nested more than {MAX_DEPTH} levels deep (cfglint's limit)", node)
             key = id(v)
-            known = sizes.get(key)
+            known = get(key)
             if known is not None:
                 if known < 0:
                     raise Refusal(LIMIT, "a value contains itself (a cycle), which cannot be config data", node)
                 return known
+            if depth > MAX_DEPTH:
+                raise Refusal(LIMIT, f"a value is nested more than {MAX_DEPTH} levels deep (cfglint's limit)", node)
             sizes[key] = -1
             if isinstance(v, dict):
-                total = len(v) + sum(walk(x, depth + 1) for x in v.values() if type(x) not in _ATOMIC) + \
-                    sum(walk(k, depth + 1) for k in v if type(k) is tuple)
+                items: Any = v.values()
             elif isinstance(v, (list, tuple, set, frozenset)):
-                total = len(v) + sum(walk(x, depth + 1) for x in v if type(x) not in _ATOMIC)
-            else:   # an evaluator's own record of a call (its arguments are data too) or an opaque value
-                parts = [getattr(v, "args", None), getattr(v, "kwargs", None)]
-                total = 1 + sum(walk(p, depth + 1) for p in parts if isinstance(p, (list, dict)))
-            if total > self.max_items:
-                raise too_long(node, "a value, expanded,", self.max_items)
+                items = v
+            else:   # an evaluator's record of a call (its arguments are data too) or an opaque value
+                items = [p for p in (getattr(v, "args", None), getattr(v, "kwargs", None)) if isinstance(p, (list, dict))]
+            total = len(items)
+            for x in items:
+                if type(x) not in atomic:
+                    total += walk(x, depth + 1)
+            if total > limit:
+                raise too_long(node, "a value, expanded,", limit)
             sizes[key] = total
             return total
 
-        return walk(value, 0) if type(value) not in _ATOMIC else 0
+        return walk(value, 0)
+
+    def check_tuple(self, value: tuple, node: Optional[ast.AST]) -> tuple:
+        """A tuple is hashable, and hashing walks it: measure one that holds tuples when it is built
+        (tuples never change afterwards, so dict keys and set members are then bounded too)."""
+        for item in value:
+            if type(item) in _HASHABLE_CONTAINERS:
+                self.measure(value, node)
+                break
+        return value
 
 
 _INT_LIMIT = 1 << MAX_INT_BITS
 _SIZED = (str, list, tuple, dict, set, frozenset, range)
 _ATOMIC = (str, int, float, bool, type(None), complex)
+_ATOMIC_TYPES = frozenset(_ATOMIC)
+_HASHABLE_CONTAINERS = frozenset({tuple, frozenset})
 
 
 def check_constant(value: Any, node: ast.AST) -> Any:
@@ -311,7 +329,7 @@ PURE_BUILTINS: Dict[str, Callable[..., Any]] = {
     "set": set, "frozenset": frozenset, "dict": dict,
 }
 #: Builtins that walk (compare, hash or print) the elements of their arguments.
-_WALKERS = frozenset({_bounded_str, sorted, set, frozenset, min, max, sum, any, all})
+_WALKERS = frozenset({_bounded_str, sorted, set, frozenset, tuple, min, max, sum, any, all})
 #: The subsets each evaluator exposes (evaluators may substitute framework-specific versions).
 EXPR_BUILTINS = ("range", "int", "float", "len", "min", "max", "round", "abs", "sum", "tuple", "list", "bool")
 LAZY_BUILTINS = EXPR_BUILTINS + ("str", "sorted", "any", "all", "enumerate", "zip", "reversed", "dict")
@@ -381,7 +399,8 @@ def binop(op: type, left: Any, right: Any, node: ast.AST, budget: Budget) -> Any
         check_percent_format(left, right, node, budget)
     if lt is float or rt is float or lt is int and rt is int and op not in (ast.Mult, ast.Pow, ast.LShift):
         return fn(left, right)   # numbers: bounded by their operands
-    return budget.charge(fn(left, right), node)
+    result = budget.charge(fn(left, right), node)
+    return budget.check_tuple(result, node) if type(result) is tuple else result
 
 
 def unaryop(op: type, value: Any, node: ast.AST) -> Any:
@@ -431,9 +450,18 @@ def is_plain(value: Any, depth: int = 0) -> bool:
 
 # ---- formatting: f-strings, str.format, % ----------------------------------------------------------
 #: `[[fill]align][sign][z][#][0][width][grouping][.precision][type]`, the format-spec mini-language.
-_SPEC = re.compile(r"(?:.?[<>=^])?[+\- ]?z?#?0?(\d*)[,_]?(?:\.(\d*))?[a-zA-Z%]?\Z", re.S)
+_SPEC = r"(?:.?[<>=^])?[+\- ]?z?#?0?(\d*)[,_]?(?:\.(\d*))?[a-zA-Z%]?\Z"
 #: One `%` conversion: `%(key)`, flags, width, precision, length modifier, type.
-_PERCENT = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]?(.)?", re.S)
+_PERCENT = r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]?(.)?"
+_COMPILED: Dict[str, Any] = {}
+
+
+def _pattern(name: str) -> Any:
+    """Compiled on first use: most runs format nothing, and start-up time matters."""
+    if name not in _COMPILED:
+        import re
+        _COMPILED[name] = re.compile(globals()[name], re.S)
+    return _COMPILED[name]
 
 
 def _width(digits: Optional[str], node: ast.AST) -> int:
@@ -448,7 +476,7 @@ def check_format_spec(spec: str, node: ast.AST) -> None:
     """Refuse a format spec whose width or precision would build a string past the item limit."""
     if not spec:
         return
-    match = _SPEC.match(spec)
+    match = _pattern("_SPEC").match(spec)
     if match is None:
         raise ValueError(f"invalid format specifier {spec[:40]!r}")
     _width(match.group(1), node)
@@ -491,7 +519,7 @@ def check_percent_format(text: str, args: Any, node: ast.AST, budget: Budget) ->
         if not all(is_plain(v) for v in values):
             raise Refusal(UNSUPPORTED, "formats a config object into a string, which is not supported", node)
     total = len(text)
-    for match in _PERCENT.finditer(text):
+    for match in _pattern("_PERCENT").finditer(text):
         if "*" in (match.group(1), match.group(2)):
             raise Refusal(UNSUPPORTED, "a `*` width in %-formatting is not supported", node)
         total += _width(match.group(1), node) + _width(match.group(2), node)
@@ -507,6 +535,7 @@ def str_format(text: str, args: Sequence[Any], kwargs: Dict[str, Any], node: ast
             if not is_plain(value):
                 raise Refusal(UNSUPPORTED, "formats a config object into a string, which is not supported", node)
     total = len(text) + sum(len(v) for v in list(args) + list(kwargs.values()) if isinstance(v, (str, list, tuple)))
+    import string
     for _, field_name, spec, _ in string.Formatter().parse(text):
         if field_name and ("." in field_name or "[" in field_name):
             raise Refusal(UNSAFE, "str.format with attribute or index lookups reads Python internals", node)
@@ -514,7 +543,8 @@ def str_format(text: str, args: Sequence[Any], kwargs: Dict[str, Any], node: ast
             if "{" in spec:
                 raise Refusal(UNSUPPORTED, "str.format with a nested format spec is not supported", node)
             check_format_spec(spec, node)
-            total += _width(_SPEC.match(spec).group(1), node) + _width(_SPEC.match(spec).group(2), node)
+            match = _pattern("_SPEC").match(spec)
+            total += _width(match.group(1), node) + _width(match.group(2), node)
     if total > MAX_ITEMS:
         raise too_long(node)
     return budget.charge(text.format(*args, **kwargs), node)

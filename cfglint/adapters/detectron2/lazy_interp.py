@@ -344,7 +344,7 @@ class FileInterpreter:
         return out
 
     def _eval_Tuple(self, node: ast.Tuple, scope: Scope) -> tuple:
-        return tuple(self._eval_List(ast.List(elts=node.elts, ctx=ast.Load()), scope))
+        return self.budget.check_tuple(tuple(self._eval_List(ast.List(elts=node.elts, ctx=ast.Load()), scope)), node)
 
     def _eval_Dict(self, node: ast.Dict, scope: Scope) -> ConfigDict:
         out = ConfigDict()

@@ -238,7 +238,9 @@ class Interpreter:
 
     def eval_Constant(self, node: ast.Constant) -> Any:
         value = node.value
-        return pycore.check_constant(value, node) if type(value) is int else value
+        if type(value) is int and value.bit_length() > pycore.MAX_INT_BITS:   # a 5000-digit hex literal
+            raise pycore.too_large(node)
+        return value
 
     def eval_Name(self, node: ast.Name) -> Any:
         name = node.id
@@ -273,7 +275,7 @@ class Interpreter:
         return self._sequence(node.elts)
 
     def eval_Tuple(self, node: ast.Tuple) -> tuple:
-        return tuple(self._sequence(node.elts))
+        return self.budget.check_tuple(tuple(self._sequence(node.elts)), node)
 
     def eval_Set(self, node: ast.Set) -> set:
         items = self._sequence(node.elts)
@@ -319,7 +321,8 @@ class Interpreter:
         return slice(part(node.lower), part(node.upper), part(node.step))
 
     def eval_Attribute(self, node: ast.Attribute) -> Any:
-        self._check_attr(node)
+        if node.attr.startswith("__"):
+            pycore.check_attribute(node.attr, node)
         obj = self.eval(node.value)
         if isinstance(obj, CfgDict) and obj.config:
             if node.attr not in obj:
@@ -330,7 +333,8 @@ class Interpreter:
         raise _at(AttributeError(f"a {_kind(obj)} has no attribute `{node.attr}`"), node)
 
     def _check_attr(self, node: ast.Attribute) -> None:
-        pycore.check_attribute(node.attr, node)
+        if node.attr.startswith("__"):
+            pycore.check_attribute(node.attr, node)
 
     def eval_JoinedStr(self, node: ast.JoinedStr) -> str:
         return pycore.joined_str(node, self.eval, self.budget)
