@@ -400,7 +400,11 @@ def binop(op: type, left: Any, right: Any, node: ast.AST, budget: Budget) -> Any
     if lt is float or rt is float or lt is int and rt is int and op not in (ast.Mult, ast.Pow, ast.LShift):
         return fn(left, right)   # numbers: bounded by their operands
     result = budget.charge(fn(left, right), node)
-    return budget.check_tuple(result, node) if type(result) is tuple else result
+    if op is ast.Mult and isinstance(result, (list, tuple)) and result and type(result[0]) not in _ATOMIC_TYPES:
+        budget.measure(result, node)   # `[[[0] * 1000] * 1000] * 1000` repeats references, not copies
+    elif type(result) is tuple:
+        budget.check_tuple(result, node)
+    return result
 
 
 def unaryop(op: type, value: Any, node: ast.AST) -> Any:

@@ -97,6 +97,7 @@ STATEMENTS = {
     "shared_doubling_str": ("x = [0]\nfor i in range(100):\n    x = [x, x]\ny = str(x)\n", 5, BOTH),
     "shared_tuple_key": ("x = (0,)\nfor i in range(100):\n    x = (x, x)\nd = {x: 1}\n", 4, BOTH),
     "shared_tuple_repeat": ("x = (0,)\nfor i in range(15):\n    x = (x, x)\ny = (x,) * 1000\n", 5, BOTH),
+    "nested_repeat": ("x = [[[[0] * 1000] * 1000] * 1000]\nmodel = dict(a=x)\n", 2, BOTH),
     "deep_nesting": ("x = [0]\nfor i in range(1000):\n    x = [x]\nmodel = dict(a=x)\n", None, BOTH),
     # (LazyConfig copies what `append` stores, as OmegaConf does: no cycle there)
     "cycle": ("x = [1]\nx.append(x)\nmodel = dict(a=x)\n", None, ("mmdet",)),
