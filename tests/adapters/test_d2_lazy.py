@@ -280,3 +280,38 @@ def test_reading_imports_no_framework(tmp_path):
             "('torch', 'numpy', 'omegaconf', 'mmengine', 'mmdet', 'detectron2', 'fvcore')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_copy_deepcopy_at_load_time(tmp_path):
+    """`copy.deepcopy(node)` is an independent node (detrex copies the criterion's weight dict before
+    extending it). `copy.copy` stays refused: it shares a dict's children but not a DictConfig's."""
+    path = tmp_path / "cfg.py"
+    path.write_text(
+        "import copy\n"
+        "from copy import deepcopy\n"
+        "from detectron2.config import LazyCall as L\n"
+        "from detrex.modeling import SetCriterion\n"
+        "model = dict(criterion=L(SetCriterion)(weight_dict={'loss_class': 1, 'loss_bbox': 5.0}), aux=True)\n"
+        "base_weight_dict = copy.deepcopy(model.criterion.weight_dict)\n"
+        "if model.aux:\n"
+        "    weight_dict = model.criterion.weight_dict\n"
+        "    aux_weight_dict = {}\n"
+        "    for i in range(2):\n"
+        "        aux_weight_dict.update({k + f'_{i}': v for k, v in base_weight_dict.items()})\n"
+        "    weight_dict.update(aux_weight_dict)\n"
+        "    model.criterion.weight_dict = weight_dict\n"
+        "other = deepcopy(model)\n"
+        "other.criterion.weight_dict.loss_class = 7\n")
+    data = resolve_lazy(str(path)).data
+    assert data["base_weight_dict"] == {"loss_class": 1, "loss_bbox": 5.0}
+    assert data["model"]["criterion"]["weight_dict"] == {
+        "loss_class": 1, "loss_bbox": 5.0, "loss_class_0": 1, "loss_bbox_0": 5.0, "loss_class_1": 1,
+        "loss_bbox_1": 5.0}
+    assert data["other"]["criterion"]["weight_dict"]["loss_class"] == 7
+    assert data["other"]["criterion"]["weight_dict"]["loss_bbox_1"] == 5.0
+    with pytest.raises(CfglintError, match="takes one value"):
+        path.write_text("import copy\nx = dict(a=copy.deepcopy())\n")
+        resolve_lazy(str(path))
+    with pytest.raises(CfglintError, match="copy.copy"):
+        path.write_text("import copy\nx = dict(a=1)\ny = copy.copy(x)\n")
+        resolve_lazy(str(path))

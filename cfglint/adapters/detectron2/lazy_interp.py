@@ -25,6 +25,10 @@ LAZY_CALL = {"detectron2.config.LazyCall", "detectron2.config.lazy.LazyCall"}
 GET_CONFIG = {"detectron2.model_zoo.get_config", "detectron2.model_zoo.model_zoo.get_config"}
 OMEGACONF_CREATE = {"omegaconf.OmegaConf.create"}
 #: Constructors a config calls at load time whose result is plain data; kept as CallRecords.
+#: `copy.deepcopy(node)` at load time (detrex copies a model's weight dict before extending it).
+#: `copy.copy` is not modelled: a shallow copy shares the children of a dict but not of a DictConfig,
+#: and the two are one ConfigDict here.
+DEEPCOPY = {"copy.deepcopy"}
 RECORDED_CALLS = {"detectron2.layers.ShapeSpec", "detectron2.layers.shape_spec.ShapeSpec", "functools.partial"}
 MAX_CALL_DEPTH = 50
 
@@ -512,6 +516,10 @@ class FileInterpreter:
                 raise self._unsupported(node, "get_config(..., trained=True) needs the model-zoo catalog; "
                                               "set train.init_checkpoint explicitly instead")
             return self.loader.get_config(args[0], self._loc(node), self.depth + 1)
+        if name in DEEPCOPY:
+            if len(args) != 1 or kwargs:
+                raise self._error(node, f"{name}() takes one value")
+            return self._copy(args[0], node)
         if name in OMEGACONF_CREATE:
             return _omegaconf_create(self, node, *args, **kwargs)
         if name in RECORDED_CALLS:
