@@ -14,7 +14,7 @@ import ast
 from typing import Any, Callable, Dict, List, Optional
 
 from cfglint.adapters import pycore
-from cfglint.adapters.mmdet.values import CfgDict, LazyAttr, LazyObject
+from cfglint.adapters.mmdet.values import CfgDict, LazyAttr, LazyObject, deep_copy
 from cfglint.adapters.pycore import Budget, Refusal
 from cfglint.errors import CfglintError, UnsafeContentError, UnsupportedError
 from cfglint.model.location import Location
@@ -41,7 +41,7 @@ SAFE_BUILTINS: Dict[str, Callable] = {
 }
 SAFE_CONSTANTS = {"True": True, "False": False, "None": None}
 
-_DICT_METHODS = {"get", "keys", "values", "items", "copy", "pop", "setdefault", "update"}
+_DICT_METHODS = {"get", "keys", "values", "items", "copy", "pop", "setdefault", "update", "merge"}
 _LIST_METHODS = {"append", "extend", "insert", "pop", "copy", "index", "count", "remove"}
 
 
@@ -406,6 +406,11 @@ class Interpreter:
 
     def _call_method(self, node: ast.Call, obj: Any, name: str, args: list, kwargs: CfgDict) -> Any:
         if isinstance(obj, CfgDict) and name in _DICT_METHODS:
+            if name == "merge" and obj.config:
+                if len(args) != 1 or kwargs or not isinstance(args[0], dict):
+                    raise TypeError("merge() takes one dict")
+                self.budget.step(node, self.budget.measure(args[0], node))
+                return _config_merge(obj, args[0], self.loc(node))
             if name == "update":
                 return _update(obj, args, kwargs, self.loc(node))
             if name == "pop":
@@ -432,6 +437,39 @@ class Interpreter:
         if isinstance(obj, str):
             return pycore.str_method(obj, name, args, dict(kwargs), node, self.budget)
         raise self.unsupported(node, f"calls `{ast.unparse(node.func)}()`")
+
+
+_MISSING = object()
+
+
+def _config_merge(target: CfgDict, other: dict, loc: Location) -> None:
+    """mmengine's `ConfigDict.merge(other)`: both deep-copied, `other` merged in recursively
+    (`_delete_=True` replaces a dict), then `target` cleared and refilled in the merged order."""
+
+    def merge(a: Any, b: Any, where: Optional[Location]) -> Any:
+        if not isinstance(a, dict):
+            return a if a is not _MISSING else b
+        a_locs = a.locs if isinstance(a, CfgDict) else {}
+        if not isinstance(b, dict):
+            a.pop("_delete_", None)
+            return a
+        if a.pop("_delete_", False):
+            b.clear()
+        b_locs = b.locs if isinstance(b, CfgDict) else {}
+        out = CfgDict()
+        for key in list(b.keys()) + list(a.keys()):
+            if key == "_delete_" or key in out:
+                continue
+            value = merge(a.get(key, _MISSING), b.get(key, _MISSING), where)
+            out.put(key, value, a_locs.get(key, where) if key in a else b_locs.get(key))
+        return out
+
+    merged = merge(deep_copy(other), deep_copy(target), loc)
+    locs = merged.locs
+    dict.clear(target)
+    target.locs.clear()
+    for key, value in merged.items():
+        target.put(key, value, locs.get(key))
 
 
 def _update(target: CfgDict, args: list, kwargs: CfgDict, loc: Location) -> None:
