@@ -60,8 +60,8 @@ MAX_ITEMS = 1_000_000
 MAX_TOTAL_ITEMS = 20 * MAX_ITEMS
 #: Largest integer, in bits (about 1200 decimal digits; Python refuses to print past 4300 digits).
 MAX_INT_BITS = 4096
-#: Evaluated nodes + executed statements per file (the largest zoo configs use a few thousand).
-MAX_STEPS = 2_000_000
+#: Evaluated nodes + executed statements per file (the largest zoo and detrex configs use < 2,000).
+MAX_STEPS = 1_000_000
 #: Deepest nesting of a value (real configs: about 10).
 MAX_DEPTH = 200
 #: Longest sequence of the one expression of a YAML eval tag (`[[x, x * 2**(1/3)] for x in ...]`).
@@ -138,7 +138,7 @@ class Budget:
                                      "limit for one file)", node)
             # the evaluators process list items one by one later (copies, exports): a step each;
             # characters are only ever handled in bulk
-            self.step(node, n >> 4 if kind is str else n)
+            self.step(node, n >> 6 if kind is str else n)
         return value
 
     def measure(self, value: Any, node: Optional[ast.AST]) -> int:
