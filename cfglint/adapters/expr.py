@@ -137,7 +137,8 @@ class _Evaluator:
         container = self.eval(node.value)
         if not isinstance(container, (list, tuple, str, dict, range)):
             raise TypeError(f"{type(container).__name__} is not subscriptable")
-        return container[self.eval(node.slice)]
+        key = self.eval(node.slice)
+        return self.budget.charge(container[key], node) if type(key) is slice else container[key]
 
     def _Slice(self, node: ast.Slice) -> slice:
         parts = (node.lower, node.upper, node.step)

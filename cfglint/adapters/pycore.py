@@ -28,7 +28,9 @@ The policy
 
    * steps: every evaluated node and executed statement costs one step (:data:`MAX_STEPS`), so a
      loop, a comprehension or a recursive ``def`` stops with ``file:line`` after a bounded time;
-     every list item an operation builds or a config copy duplicates costs a step too;
+     building a list costs a step per 4 items, an operation linear in a value's size (``x[:]``,
+     ``v in x``, ``x.insert(0, v)``, ``s.count(t)``) a step per 64 items, and a config copy a step
+     per copied item;
    * items: no single sequence, string, dict or set over :data:`MAX_ITEMS` entries, checked
      *before* it is built where the size is known (``[0] * n``, ``range(n)``, ``s.replace``,
      ``list.extend``, format widths ``'%1500000000d'``/``f'{x:1500000000}'``); and every value an
@@ -117,6 +119,12 @@ class Budget:
         return Refusal(LIMIT, f"evaluation takes more than {MAX_STEPS} steps (cfglint's limit for one "
                               "file: a loop or recursion that does not end soon enough)", node)
 
+    def work(self, value: Any, node: Optional[ast.AST]) -> None:
+        """Charge an operation linear in the size of `value` (`x.insert(0, v)`, `v in x`, `x[:]`,
+        `s.count(t)`): a step per 64 items, so a loop over a big value cannot go quadratic."""
+        if isinstance(value, _SIZED):
+            self.step(node, len(value) >> 6)
+
     def step(self, node: Optional[ast.AST], cost: int = 1) -> None:
         self.steps -= cost
         if self.steps < 0:
@@ -136,9 +144,9 @@ class Budget:
             if self.items < 0:
                 raise Refusal(LIMIT, f"the file builds more than {MAX_TOTAL_ITEMS} items in all (cfglint's "
                                      "limit for one file)", node)
-            # the evaluators process list items one by one later (copies, exports): a step each;
-            # characters are only ever handled in bulk
-            self.step(node, n >> 6 if kind is str else n)
+            # the evaluators process list items one by one later (copies, exports): a step per 4;
+            # characters are only ever handled in bulk: a step per 64
+            self.step(node, n >> 6 if kind is str else n >> 2)
         return value
 
     def measure(self, value: Any, node: Optional[ast.AST]) -> int:
@@ -339,9 +347,10 @@ MMDET_BUILTINS = LAZY_BUILTINS + ("set", "frozenset")
 def call_builtin(func: Callable[..., Any], args: Sequence[Any], kwargs: Dict[str, Any], node: ast.AST,
                  budget: Budget) -> Any:
     """Call a pure builtin: containers it walks are measured first, its result is charged."""
-    if func in _WALKERS:
-        for a in args:
-            if type(a) not in _ATOMIC:
+    for a in args:
+        if type(a) not in _ATOMIC:
+            budget.work(a, node)
+            if func in _WALKERS:
                 budget.measure(a, node)
     try:
         result = func(*args, **kwargs)
@@ -423,9 +432,9 @@ def compare(node: ast.Compare, evaluate: Callable[[ast.expr], Any], budget: Budg
             raise Refusal(UNSUPPORTED, f"comparison {type(op).__name__} is not allowed", node)
         right = evaluate(comparator)
         if type(left) not in _ATOMIC:
-            budget.measure(left, node)
-        if type(right) not in _ATOMIC:
-            budget.measure(right, node)
+            budget.step(node, budget.measure(left, node) >> 6)
+        if type(right) not in _ATOMIC or type(right) is str:
+            budget.step(node, budget.measure(right, node) >> 6 if type(right) is not str else len(right) >> 6)
         if not fn(left, right):
             return False
         left = right
@@ -564,6 +573,7 @@ def str_method(text: str, name: str, args: Sequence[Any], kwargs: Dict[str, Any]
     """`text.name(*args, **kwargs)` for a method of :data:`STR_METHODS`."""
     if name not in STR_METHODS:
         raise Refusal(UNSUPPORTED, f"calls `str.{name}()`", node)
+    budget.work(text, node)
     if name == "format":
         return str_format(text, args, kwargs, node, budget)
     if not all(is_plain(a) for a in list(args) + list(kwargs.values())):

@@ -81,7 +81,7 @@ STATEMENTS = {
     # LazyConfig imports for real (mmengine turns such imports into LazyObjects and runs nothing)
     "import_side_effect": ("import antigravity\n", 2, ("lazy",)),
     "from_import_side_effect": ("from http import server\n", 2, ("lazy",)),
-    # bounded work
+    # bounded work (None: the refusal may name the loop or its body, whichever runs out first)
     "power_loop": ("x = 3\nfor i in range(100):\n    x = x ** 2\n", 4, BOTH),
     "square_loop": ("x = 3\nfor i in range(100):\n    x = x * x\n", 4, BOTH),
     "extend_doubling": ("x = [0]\nfor i in range(64):\n    x.extend(x)\n", 4, BOTH),
@@ -89,6 +89,10 @@ STATEMENTS = {
     "replace_loop": ("s = 'ab'\nfor i in range(64):\n    s = s.replace('a', 'aa')\n", 4, BOTH),
     "format_loop": ("s = 'x'\nfor i in range(64):\n    s = '{}{}'.format(s, s)\n", 4, BOTH),
     "fstring_loop": ("s = 'x'\nfor i in range(64):\n    s = f'{s}{s}'\n", 4, BOTH),
+    "insert_front_loop": ("x = [0] * 999999\nfor i in range(10 ** 6):\n    x.insert(0, 1)\n", None, BOTH),
+    "membership_loop": ("x = list(range(999999))\nfor i in range(10 ** 6):\n    y = -1 in x\n", None, BOTH),
+    "slice_copy_loop": ("x = [0] * 999999\nfor i in range(10 ** 6):\n    y = x[:]\n", None, BOTH),
+    "str_count_loop": ("s = 'ab' * 499999\nfor i in range(10 ** 6):\n    n = s.count('c')\n", None, BOTH),
     "many_big_values": ("x = []\nfor i in range(1000):\n    x.append([0] * 999999)\n", 4, BOTH),
     "steps_loop": ("for i in range(10 ** 6):\n    for j in range(10 ** 6):\n        pass\n", None, BOTH),
     "steps_comprehension": ("x = [1 for i in range(10 ** 6) for j in range(10 ** 6)]\n", 2, BOTH),
@@ -278,10 +282,10 @@ def test_budget_total_items():
         budget.charge(chunk, NODE)
     assert "in all" in _refused(budget.charge, chunk, NODE).message
     lists = Budget()
-    third = [0] * (pycore.MAX_STEPS // 3)
-    for _ in range(3):
-        lists.charge(third, NODE)   # list items cost a step each (they are copied one by one later)
-    assert "steps" in _refused(lists.charge, third, NODE).message
+    big = [0] * pycore.MAX_ITEMS
+    for _ in range(4 * pycore.MAX_STEPS // pycore.MAX_ITEMS):
+        lists.charge(big, NODE)   # a list costs a step per 4 items (they are copied one by one later)
+    assert "steps" in _refused(lists.charge, big, NODE).message
 
 
 def test_budget_measures_shared_values():

@@ -326,8 +326,10 @@ class FileInterpreter:
             return base[key]
         if isinstance(base, (list, tuple, str)):
             result = base[key]
-            if isinstance(key, slice) and isinstance(base, ConfigList):
-                return ConfigList(result, base.where[key])
+            if isinstance(key, slice):
+                self.budget.charge(result, node)
+                if isinstance(base, ConfigList):
+                    return ConfigList(result, base.where[key])
             return result
         raise self._unsupported(node, f"cannot index {_kind(base)}")
 
@@ -456,6 +458,9 @@ class FileInterpreter:
                 return ConfigList(result) if isinstance(result, list) else result
             if method is not None:
                 args, kwargs = self._call_args(node, scope)
+                self.budget.work(base, node)   # methods are linear in the object (insert, index...)
+                for arg in args:
+                    self.budget.work(arg, node)
                 return method(self, node, base, *args, **kwargs)
             callee = self.attribute(func, base)
         else:

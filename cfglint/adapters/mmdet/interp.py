@@ -314,7 +314,8 @@ class Interpreter:
         obj = self.eval(node.value)
         if not isinstance(obj, (dict, list, tuple, str)):
             raise TypeError(f"a {_kind(obj)} cannot be indexed")
-        return obj[self.eval(node.slice)]
+        key = self.eval(node.slice)
+        return self.budget.charge(obj[key], node) if type(key) is slice else obj[key]
 
     def eval_Slice(self, node: ast.Slice) -> slice:
         part = lambda n: None if n is None else self.eval(n)  # noqa: E731
@@ -405,6 +406,9 @@ class Interpreter:
         raise self.unsupported(node, f"calls `{name}()`")
 
     def _call_method(self, node: ast.Call, obj: Any, name: str, args: list, kwargs: CfgDict) -> Any:
+        self.budget.work(obj, node)   # methods are linear in the object (insert, copy, index...)
+        for arg in args:
+            self.budget.work(arg, node)
         if isinstance(obj, CfgDict) and name in _DICT_METHODS:
             if name == "merge" and obj.config:
                 if len(args) != 1 or kwargs or not isinstance(args[0], dict):
