@@ -46,6 +46,15 @@ The policy
    into a :class:`~cfglint.errors.CfglintError` (``UnsafeContentError`` for code that would touch the
    machine, ``UnsupportedError`` for valid Python cfglint does not model, a plain error for limits)
    naming ``file:line`` — the CLI prints ``file:line: message`` and exits 2.
+
+What an evaluator must do (the contract the three follow): own one :class:`Budget`, decrement its
+``steps`` for every node it evaluates and statement it executes; evaluate operators, comparisons,
+boolean operators, f-strings, string methods and builtin calls through :func:`binop`,
+:func:`compare`, :func:`boolop`, :func:`joined_str`, :func:`str_method` and :func:`call_builtin`;
+drive comprehensions with :func:`comprehend`; check literals (:func:`check_constant`), tuples
+(:meth:`Budget.check_tuple`), names (:func:`refused_name`), attributes (:func:`check_attribute`),
+annotations and signatures (:func:`check_annotation`, :func:`check_signature`); and
+:meth:`Budget.measure` a value before its own code copies it or at the end of a file.
 """
 from __future__ import annotations
 
