@@ -56,6 +56,7 @@ EXPRESSIONS = {
     "shift": "1 << 10 ** 10",
     "comprehension_items": "[[i, j] for i in range(3000) for j in range(3000)]",
     "replace_growth": "('a' * 1000).replace('a', 'a' * 10000)",
+    "format_missing_key": "'{a}'.format()",   # an error of Python's own, still one line
     "join_growth": "('x' * 100000).join(['a'] * 1000)",
 }
 

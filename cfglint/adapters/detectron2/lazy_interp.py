@@ -277,7 +277,7 @@ class FileInterpreter:
             return handler(node, scope)
         except Refusal as refusal:
             raise refusal.error(self.path, getattr(refusal.node, "lineno", None) or node.lineno) from None
-        except (TypeError, ValueError, ZeroDivisionError, OverflowError, IndexError, RecursionError) as exc:
+        except (TypeError, ValueError, ArithmeticError, LookupError, RecursionError) as exc:
             raise self._error(node, f"cannot evaluate `{_snippet(node)}`: {exc}") from None
 
     def _eval_Constant(self, node: ast.Constant, scope: Scope) -> Any:
