@@ -316,3 +316,47 @@ def test_policy_tables():
     with pytest.raises(Refusal):
         pycore.check_annotation(ast.parse("x: f() = 1").body[0].annotation)
     pycore.check_annotation(ast.parse("x: Optional[List[int]] | None = 1").body[0].annotation)
+
+
+#: Under an audit hook: load each file with mmengine's `Config.fromfile` and report the events that
+#: reach the machine (processes, sockets, writes outside mmengine's own temporary copies).
+_AUDIT = """
+import json, sys, tempfile
+events = []
+tmp = tempfile.gettempdir()
+def hook(event, args):
+    if event in ("os.system", "subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "socket.connect",
+                 "webbrowser.open", "pty.spawn"):
+        events.append(event)
+    elif event == "open" and isinstance(args[0], str) and len(args) > 1 and isinstance(args[1], str) \\
+            and any(c in args[1] for c in "wax+") and not args[0].startswith(tmp):
+        events.append(f"open-for-write {args[0]}")
+from mmengine.config import Config
+sys.addaudithook(hook)
+for path in sys.argv[1:]:
+    events.clear()
+    try:
+        Config.fromfile(path)
+    except Exception as exc:
+        events.append(f"error {type(exc).__name__}")
+    print(json.dumps([path, events]))
+"""
+
+
+def test_accepted_idioms_run_nothing_under_mmengine(tmp_path):
+    """What cfglint accepts (exit 0) is loaded by mmengine without processes, sockets or writes;
+    the same hook does see the payload of a snippet cfglint refuses, so the check can fail."""
+    pytest.importorskip("mmengine.config")
+    accepted = []
+    for name, code in ACCEPTED.items():
+        path = tmp_path / f"{name}.py"
+        path.write_text(MM_HEADER + code)
+        accepted.append(str(path))
+    payload = tmp_path / "payload.py"
+    payload.write_text(MM_HEADER + STATEMENTS["annotation"][0].replace("CANARY", str(tmp_path / "c")))
+    process = subprocess.run([sys.executable, "-c", _AUDIT, *accepted, str(payload)], capture_output=True,
+                             text=True, timeout=300, cwd=tmp_path)
+    results = dict(json.loads(line) for line in process.stdout.splitlines())
+    assert set(results) == set(accepted) | {str(payload)}, process.stderr[-2000:]
+    assert all(results[p] == [] for p in accepted), results
+    assert "os.system" in results[str(payload)]
