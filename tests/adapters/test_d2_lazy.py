@@ -315,3 +315,30 @@ def test_copy_deepcopy_at_load_time(tmp_path):
     with pytest.raises(CfglintError, match="copy.copy"):
         path.write_text("import copy\nx = dict(a=1)\ny = copy.copy(x)\n")
         resolve_lazy(str(path))
+
+
+def test_load_rel(tmp_path):
+    """`LazyConfig.load_rel` reads a file relative to the config, as a relative import does."""
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "base.py").write_text(
+        "from detectron2.config import LazyCall as L\nfrom detectron2.modeling import FPN\n"
+        "model = L(FPN)(out_channels=256)\ntrain = dict(max_iter=10)\n_hidden = dict(a=1)\nn = 3\n")
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "sub" / "cfg.py"
+    path.write_text(
+        "from detectron2.config import LazyConfig\n"
+        "everything = LazyConfig.load_rel('../common/base.py')\n"
+        "model = LazyConfig.load_rel('../common/base.py', 'model')\n"
+        "model.out_channels = 128\n"
+        "train, again = LazyConfig.load_rel('../common/base.py', keys=('train', 'model'))\n")
+    data = resolve_lazy(str(path)).data
+    assert sorted(data["everything"]) == ["model", "train"]       # dict values only, no `_` names
+    assert data["everything"]["model"]["out_channels"] == 256     # a copy: changing `model` left it
+    assert data["model"] == {"out_channels": 128, "_target_": "detectron2.modeling.FPN"}
+    assert data["train"] == {"max_iter": 10} and data["again"]["out_channels"] == 256
+    for bad, message in [("'/etc/passwd'", "relative path"), ("'../common/nope.py'", "does not exist"),
+                         ("'../common/base.py', 'nope'", "no config object 'nope'")]:
+        path.write_text(f"from detectron2.config import LazyConfig\nx = LazyConfig.load_rel({bad})\n")
+        with pytest.raises(CfglintError, match=message) as info:
+            resolve_lazy(str(path))
+        assert info.value.line == 2

@@ -24,6 +24,7 @@ from cfglint.model.location import Location
 LAZY_CALL = {"detectron2.config.LazyCall", "detectron2.config.lazy.LazyCall"}
 GET_CONFIG = {"detectron2.model_zoo.get_config", "detectron2.model_zoo.model_zoo.get_config"}
 OMEGACONF_CREATE = {"omegaconf.OmegaConf.create"}
+LOAD_REL = {"detectron2.config.LazyConfig.load_rel", "detectron2.config.lazy.LazyConfig.load_rel"}
 #: Constructors a config calls at load time whose result is plain data; kept as CallRecords.
 #: `copy.deepcopy(node)` at load time (detrex copies a model's weight dict before extending it).
 #: `copy.copy` is not modelled: a shallow copy shares the children of a dict but not of a DictConfig,
@@ -521,6 +522,8 @@ class FileInterpreter:
                 raise self._unsupported(node, "get_config(..., trained=True) needs the model-zoo catalog; "
                                               "set train.init_checkpoint explicitly instead")
             return self.loader.get_config(args[0], self._loc(node), self.depth + 1)
+        if name in LOAD_REL:
+            return self._load_rel(node, args, kwargs)
         if name in DEEPCOPY:
             if len(args) != 1 or kwargs:
                 raise self._error(node, f"{name}() takes one value")
@@ -534,6 +537,37 @@ class FileInterpreter:
             raise self._unsafe(node, f"calls `{name}`")
         raise self._unsupported(node, f"calls `{name}` at load time; cfglint never runs config code "
                                       f"(wrap it as L({name.rsplit('.', 1)[-1]})(...) to make it lazy)")
+
+    def _load_rel(self, node: ast.Call, args: List[Any], kwargs: Dict[str, Any]) -> Any:
+        """`LazyConfig.load_rel("../common/x.py", keys=None)`: "the same as a relative import, with the
+        file name as a string" (detectron2); found exactly as a relative import is, so it gets the
+        same checks. The result: the file's config objects, or those named by `keys`."""
+        if kwargs.keys() - {"keys"} or not 1 <= len(args) + len(kwargs) <= 2 or not isinstance(args[0] if args else None, str):
+            raise self._error(node, "LazyConfig.load_rel takes a file name and optional keys")
+        filename = args[0]
+        keys = kwargs.get("keys", args[1] if len(args) > 1 else None)
+        parts = filename.split("/")
+        level = 1
+        while parts and parts[0] in (".", ".."):
+            level += parts.pop(0) == ".."
+        if not parts or not parts[-1].endswith(".py") or "\\" in filename or \
+                any(not p or p in (".", "..") or "." in p for p in parts[:-1] + [parts[-1][:-3]]):
+            raise self._unsupported(node, f"LazyConfig.load_rel({filename[:80]!r}): only a relative path of plain "
+                                          "names to a .py file is supported")
+        file = self.loader.find_relative(self.path, ".".join(parts[:-1] + [parts[-1][:-3]]), level, node.lineno)
+        loaded = self.loader.load_file(file, self._loc(node), self.depth + 1)
+        from cfglint.adapters.detectron2.lazy import config_objects   # lazy.py imports this module
+        configs = config_objects(loaded)
+        if keys is None:
+            return configs
+        names = (keys,) if isinstance(keys, str) else keys
+        if not isinstance(names, tuple) or not all(isinstance(k, str) for k in names):
+            raise self._error(node, "the keys of LazyConfig.load_rel must be a string or a tuple of strings")
+        missing = [k for k in names if k not in configs]
+        if missing:
+            raise self._error(node, f"LazyConfig.load_rel({filename[:80]!r}) has no config object {missing[0]!r}")
+        values = tuple(self._copy(configs[k], node) for k in names)
+        return values[0] if isinstance(keys, str) else values
 
     def call_function(self, node: ast.Call, func: FunctionValue, args: List[Any], kwargs: Dict[str, Any],
                       depth: int) -> Any:
