@@ -650,4 +650,5 @@ __all__ = ["Budget", "Refusal", "MAX_ITEMS", "MAX_TOTAL_ITEMS", "MAX_INT_BITS", 
            "refused_name", "refused_import", "IMPORT_SIDE_EFFECTS", "check_attribute", "unsafe_module", "check_annotation", "check_signature",
            "check_constant", "call_builtin", "binop", "unaryop", "compare", "boolop", "joined_str",
            "format_value", "str_format", "str_method", "check_percent_format", "check_extend", "comprehend",
-           "is_plain", "snippet"]
+           "is_plain", "snippet", "too_long", "too_large", "bounded_range", "ARITHMETIC", "EXPRESSION_MAX_ITEMS",
+           "UNSAFE", "UNSUPPORTED", "LIMIT", "ERROR"]
