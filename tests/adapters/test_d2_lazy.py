@@ -284,3 +284,65 @@ def test_reading_imports_no_framework(tmp_path):
             "('torch', 'numpy', 'omegaconf', 'mmengine', 'mmdet', 'detectron2', 'fvcore')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_copy_deepcopy_at_load_time(tmp_path):
+    """`copy.deepcopy(node)` is an independent node (detrex copies the criterion's weight dict before
+    extending it). `copy.copy` stays refused: it shares a dict's children but not a DictConfig's."""
+    path = tmp_path / "cfg.py"
+    path.write_text(
+        "import copy\n"
+        "from copy import deepcopy\n"
+        "from detectron2.config import LazyCall as L\n"
+        "from detrex.modeling import SetCriterion\n"
+        "model = dict(criterion=L(SetCriterion)(weight_dict={'loss_class': 1, 'loss_bbox': 5.0}), aux=True)\n"
+        "base_weight_dict = copy.deepcopy(model.criterion.weight_dict)\n"
+        "if model.aux:\n"
+        "    weight_dict = model.criterion.weight_dict\n"
+        "    aux_weight_dict = {}\n"
+        "    for i in range(2):\n"
+        "        aux_weight_dict.update({k + f'_{i}': v for k, v in base_weight_dict.items()})\n"
+        "    weight_dict.update(aux_weight_dict)\n"
+        "    model.criterion.weight_dict = weight_dict\n"
+        "other = deepcopy(model)\n"
+        "other.criterion.weight_dict.loss_class = 7\n")
+    data = resolve_lazy(str(path)).data
+    assert data["base_weight_dict"] == {"loss_class": 1, "loss_bbox": 5.0}
+    assert data["model"]["criterion"]["weight_dict"] == {
+        "loss_class": 1, "loss_bbox": 5.0, "loss_class_0": 1, "loss_bbox_0": 5.0, "loss_class_1": 1,
+        "loss_bbox_1": 5.0}
+    assert data["other"]["criterion"]["weight_dict"]["loss_class"] == 7
+    assert data["other"]["criterion"]["weight_dict"]["loss_bbox_1"] == 5.0
+    with pytest.raises(CfglintError, match="takes one value"):
+        path.write_text("import copy\nx = dict(a=copy.deepcopy())\n")
+        resolve_lazy(str(path))
+    with pytest.raises(CfglintError, match="copy.copy"):
+        path.write_text("import copy\nx = dict(a=1)\ny = copy.copy(x)\n")
+        resolve_lazy(str(path))
+
+
+def test_load_rel(tmp_path):
+    """`LazyConfig.load_rel` reads a file relative to the config, as a relative import does."""
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "base.py").write_text(
+        "from detectron2.config import LazyCall as L\nfrom detectron2.modeling import FPN\n"
+        "model = L(FPN)(out_channels=256)\ntrain = dict(max_iter=10)\n_hidden = dict(a=1)\nn = 3\n")
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "sub" / "cfg.py"
+    path.write_text(
+        "from detectron2.config import LazyConfig\n"
+        "everything = LazyConfig.load_rel('../common/base.py')\n"
+        "model = LazyConfig.load_rel('../common/base.py', 'model')\n"
+        "model.out_channels = 128\n"
+        "train, again = LazyConfig.load_rel('../common/base.py', keys=('train', 'model'))\n")
+    data = resolve_lazy(str(path)).data
+    assert sorted(data["everything"]) == ["model", "train"]       # dict values only, no `_` names
+    assert data["everything"]["model"]["out_channels"] == 256     # a copy: changing `model` left it
+    assert data["model"] == {"out_channels": 128, "_target_": "detectron2.modeling.FPN"}
+    assert data["train"] == {"max_iter": 10} and data["again"]["out_channels"] == 256
+    for bad, message in [("'/etc/passwd'", "relative path"), ("'../common/nope.py'", "does not exist"),
+                         ("'../common/base.py', 'nope'", "no config object 'nope'")]:
+        path.write_text(f"from detectron2.config import LazyConfig\nx = LazyConfig.load_rel({bad})\n")
+        with pytest.raises(CfglintError, match=message) as info:
+            resolve_lazy(str(path))
+        assert info.value.line == 2

@@ -15,7 +15,7 @@ from tests.conftest import FIXTURES, run_cli
 CONSTRUCTS = FIXTURES / "mmdet" / "constructs"
 LOADABLE = ["base_model.py", "base_refs.py", "delete_leak.py", "expressions.py", "predefined_vars.py",
             "with_function.py", "package_base.py", "data/base.yaml", "data/child.yaml", "data/child.json",
-            "data/py_over_yaml.py", "lazy/_base_model.py", "lazy/retina.py", "lazy/named_import.py"]
+            "data/py_over_yaml.py", "lazy/_base_model.py", "lazy/retina.py", "lazy/named_import.py", "lazy/merge.py"]
 
 
 @pytest.mark.parametrize("name", LOADABLE)

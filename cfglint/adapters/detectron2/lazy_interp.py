@@ -5,17 +5,19 @@ of :mod:`lazy_values`, supporting what configs actually use (notes/detectron2.md
 imports as symbols, ``L(X)(...)``, ``get_config``, assignments of every shape, ``.update`` /
 ``.pop`` / ``del``, comprehensions, arithmetic, ``for``/``if`` and calls of the file's own ``def``s.
 Anything that would need real code to run (an unknown call, ``open``, dunder access, a class body,
-calling a lambda) is refused with a :class:`CfglintError` pointing at the line.
+calling a lambda) is refused with a :class:`CfglintError` pointing at the line. What is allowed,
+and the budget that bounds a file's work, is the policy of :mod:`cfglint.adapters.pycore`; this
+module keeps LazyConfig's semantics (OmegaConf-like copies, ``LazyCall``, imports as symbols).
 """
 from __future__ import annotations
 
 import ast
-import operator
-import string
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from cfglint.adapters import pycore
 from cfglint.adapters.detectron2.lazy_values import (CallRecord, ConfigDict, ConfigList, FunctionValue,
                                                      LambdaValue, Symbol, copy_value)
+from cfglint.adapters.pycore import Budget, Refusal
 from cfglint.errors import CfglintError, UnsafeContentError, UnsupportedError
 from cfglint.model.location import Location
 
@@ -23,42 +25,19 @@ LAZY_CALL = {"detectron2.config.LazyCall", "detectron2.config.lazy.LazyCall"}
 GET_CONFIG = {"detectron2.model_zoo.get_config", "detectron2.model_zoo.model_zoo.get_config"}
 #: detrex's `get_config` reads detrex's own configs root, not detectron2's model zoo.
 DETREX_GET_CONFIG = {"detrex.config.get_config", "detrex.config.config.get_config"}
-COPY_CALLS = {"copy.deepcopy", "copy.copy"}
 OMEGACONF_CREATE = {"omegaconf.OmegaConf.create"}
+LOAD_REL = {"detectron2.config.LazyConfig.load_rel", "detectron2.config.lazy.LazyConfig.load_rel"}
 #: Constructors a config calls at load time whose result is plain data; kept as CallRecords.
+#: `copy.deepcopy(node)` at load time (detrex copies a model's weight dict before extending it).
+#: `copy.copy` is not modelled: a shallow copy shares the children of a dict but not of a DictConfig,
+#: and the two are one ConfigDict here.
+DEEPCOPY = {"copy.deepcopy"}
 RECORDED_CALLS = {"detectron2.layers.ShapeSpec", "detectron2.layers.shape_spec.ShapeSpec", "functools.partial"}
-#: Modules whose functions touch the machine; calling into them is unsafe, not merely unsupported.
-UNSAFE_MODULES = {"os", "sys", "subprocess", "shutil", "socket", "builtins", "importlib", "ctypes", "pickle",
-                  "marshal", "shelve", "pathlib", "io", "urllib", "requests", "http", "runpy", "code", "pty"}
-UNSAFE_NAMES = {"open", "exec", "eval", "compile", "__import__", "getattr", "setattr", "delattr", "globals",
-                "locals", "vars", "input", "breakpoint", "type", "object", "memoryview", "help", "exit", "quit"}
-MAX_ITEMS = 1_000_000      # longest sequence a config may build (`[x] * n`, range)
 MAX_CALL_DEPTH = 50
-MAX_INT_BITS = 1 << 16     # largest integer a product or shift may build (`x = x * x` in a loop)
 
-
-def _int_bits(value: Any) -> int:
-    return value.bit_length() if isinstance(value, int) else 0
-
-
-def _checked_range(*args: int) -> range:
-    r = range(*args)
-    if len(r) > MAX_ITEMS:
-        raise ValueError(f"range of {len(r)} items is too long")
-    return r
-
-
+#: The pure builtins of pycore.LAZY_BUILTINS (`dict`/`list` build located config nodes instead).
 SAFE_BUILTINS: Dict[str, Callable[..., Any]] = {
-    "range": _checked_range, "len": len, "tuple": tuple, "min": min, "max": max, "sum": sum, "abs": abs,
-    "round": round, "int": int, "float": float, "str": str, "bool": bool, "sorted": sorted, "any": any,
-    "all": all, "enumerate": enumerate, "zip": zip, "reversed": reversed,
-}
-
-_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-           ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
-_CMPOPS = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-           ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
-           ast.NotIn: lambda a, b: a not in b, ast.Is: operator.is_, ast.IsNot: operator.is_not}
+    name: pycore.PURE_BUILTINS[name] for name in pycore.LAZY_BUILTINS if name not in ("dict", "list")}
 _PLAIN = (int, float, str, bool, type(None), tuple, ConfigList, list)
 
 
@@ -97,6 +76,7 @@ class FileInterpreter:
         self.path = path
         self.loader = loader
         self.depth = depth
+        self.budget = Budget()
         self.namespace: Dict[str, Any] = {"__file__": path}   # as LazyConfig.load provides
         self.bound_at: Dict[str, Location] = {}   # top-level name -> the statement that bound it last
 
@@ -116,8 +96,23 @@ class FileInterpreter:
 
     # ---- statements -----------------------------------------------------------------------
     def run(self, tree: ast.Module) -> Dict[str, Any]:
+        """Evaluate the file; its values are measured before anyone copies or exports them."""
         self.exec_block(tree.body, Scope(self.namespace))
+        for name, value in self.namespace.items():
+            if type(value) not in _SCALARS:
+                try:
+                    self.budget.measure(value, None)
+                except Refusal as refusal:
+                    where = self.bound_at.get(name)
+                    raise refusal.error(self.path, where.line if where else None) from None
         return self.namespace
+
+    def _copy(self, value: Any, node: ast.AST) -> Any:
+        """`copy_value` (OmegaConf copies what it stores) of a value measured first."""
+        if type(value) in _SCALARS:
+            return value
+        self.budget.step(node, self.budget.measure(value, node))
+        return copy_value(value)
 
     def exec_block(self, body: Sequence[ast.stmt], scope: Scope) -> None:
         for stmt in body:
@@ -128,7 +123,11 @@ class FileInterpreter:
         if handler is None:
             raise self._unsupported(node, f"a `{_describe_stmt(node)}` statement is not supported in a "
                                           "LazyConfig file read statically")
-        handler(node, scope)
+        try:
+            self.budget.step(node)
+            handler(node, scope)
+        except Refusal as refusal:
+            raise refusal.error(self.path, getattr(refusal.node, "lineno", None) or node.lineno) from None
 
     def bind(self, scope: Scope, name: str, value: Any, where: Location) -> None:
         scope.names[name] = value
@@ -137,6 +136,8 @@ class FileInterpreter:
 
     def _stmt_Import(self, node: ast.Import, scope: Scope) -> None:
         for alias in node.names:
+            if pycore.refused_import(alias.name):
+                raise self._unsafe(node, pycore.refused_import(alias.name))
             name = alias.asname or alias.name.split(".")[0]
             self.bind(scope, name, Symbol(alias.name if alias.asname else name), self._loc(node))
 
@@ -144,6 +145,11 @@ class FileInterpreter:
         if any(a.name == "*" for a in node.names):
             raise self._unsupported(node, "`import *` is not supported; import the names you use")
         if node.level == 0:
+            refused = pycore.refused_import(node.module or "") or next(
+                (pycore.refused_import(f"{node.module}.{a.name}") for a in node.names
+                 if pycore.refused_import(f"{node.module}.{a.name}")), None)
+            if refused:
+                raise self._unsafe(node, refused)
             for alias in node.names:
                 self.bind(scope, alias.asname or alias.name, Symbol(f"{node.module}.{alias.name}"), self._loc(node))
             return
@@ -153,7 +159,7 @@ class FileInterpreter:
             if alias.name not in names:
                 raise self._error(node, f"cannot import name {alias.name!r} from {file}")
             # `_cast_to_config`: an imported dict becomes a new DictConfig
-            self.bind(scope, alias.asname or alias.name, copy_value(names[alias.name]), self._loc(node))
+            self.bind(scope, alias.asname or alias.name, self._copy(names[alias.name], node), self._loc(node))
 
     def _stmt_Assign(self, node: ast.Assign, scope: Scope) -> None:
         value = self.eval(node.value, scope)
@@ -161,8 +167,11 @@ class FileInterpreter:
             self.assign(target, value, scope, self._loc(node))
 
     def _stmt_AnnAssign(self, node: ast.AnnAssign, scope: Scope) -> None:
+        pycore.check_annotation(node.annotation)   # LazyConfig.load evaluates it
         if node.value is not None:
             self.assign(node.target, self.eval(node.value, scope), scope, self._loc(node))
+        elif not isinstance(node.target, ast.Name):
+            raise self._unsupported(node, "annotating an attribute or item without assigning it is not supported")
 
     def _stmt_AugAssign(self, node: ast.AugAssign, scope: Scope) -> None:
         current = self.eval(node.target, scope)   # evaluation ignores the Store context
@@ -202,6 +211,7 @@ class FileInterpreter:
 
     def _stmt_For(self, node: ast.For, scope: Scope) -> None:
         for item in self._iterate(node.iter, scope):
+            self.budget.step(node)
             self.assign(node.target, item, scope, self._loc(node))
             self.exec_block(node.body, scope)
         self.exec_block(node.orelse, scope)
@@ -212,6 +222,7 @@ class FileInterpreter:
         args = node.args
         if args.vararg or args.kwarg or args.posonlyargs:
             raise self._unsupported(node, f"function {node.name!r}: only plain parameters are supported")
+        pycore.check_signature(args, node.returns)   # annotations; the defaults are evaluated below
         defaults = tuple(self.eval(d, scope) for d in args.defaults)
         kw_defaults = tuple(None if d is None else self.eval(d, scope) for d in args.kw_defaults)
         self.bind(scope, node.name, FunctionValue(node.name, node, self, defaults, kw_defaults), self._loc(node))
@@ -246,11 +257,11 @@ class FileInterpreter:
     def store(self, node: ast.AST, container: Any, key: Any, value: Any, where: Location) -> None:
         """`container.key = value` / `container[key] = value`, copying as OmegaConf does."""
         if isinstance(container, ConfigDict):
-            container.put(key, copy_value(value), where)
+            container.put(key, self._copy(value, node), where)
         elif isinstance(container, ConfigList) and isinstance(key, int):
             if not -len(container) <= key < len(container):
                 raise self._error(node, f"list index {key} out of range")
-            container[key] = copy_value(value)
+            container[key] = self._copy(value, node)
             container.where[key] = where
         else:
             raise self._error(node, f"cannot set {ast.unparse(node)}: {_kind(container)} is not a config node")
@@ -261,21 +272,28 @@ class FileInterpreter:
         if handler is None:
             raise self._unsupported(node, f"the expression `{_snippet(node)}` is not supported in a "
                                           "LazyConfig file read statically")
+        budget = self.budget
+        budget.steps -= 1
         try:
+            if budget.steps < 0:
+                raise budget.out_of_steps(node)
             return handler(node, scope)
-        except (TypeError, ValueError, ZeroDivisionError, OverflowError, IndexError, RecursionError) as exc:
+        except Refusal as refusal:
+            raise refusal.error(self.path, getattr(refusal.node, "lineno", None) or node.lineno) from None
+        except (TypeError, ValueError, ArithmeticError, LookupError, RecursionError) as exc:
             raise self._error(node, f"cannot evaluate `{_snippet(node)}`: {exc}") from None
 
     def _eval_Constant(self, node: ast.Constant, scope: Scope) -> Any:
-        return node.value
+        return pycore.check_constant(node.value, node)
 
     def _eval_Name(self, node: ast.Name, scope: Scope) -> Any:
         try:
             return scope.lookup(node.id)
         except KeyError:
             pass
-        if node.id in UNSAFE_NAMES:
-            raise self._unsafe(node, f"uses the builtin `{node.id}`")
+        refused = pycore.refused_name(node.id)
+        if refused:
+            raise self._unsafe(node, refused)
         if node.id == "dict":
             return _dict_builtin
         if node.id == "list":
@@ -285,9 +303,7 @@ class FileInterpreter:
         raise self._error(node, f"name {node.id!r} is not defined")
 
     def _attr_name(self, node: ast.Attribute) -> str:
-        if node.attr.startswith("__"):
-            raise self._unsafe(node, f"accesses the dunder attribute `{node.attr}`")
-        return node.attr
+        return pycore.check_attribute(node.attr, node)
 
     def _eval_Attribute(self, node: ast.Attribute, scope: Scope) -> Any:
         return self.attribute(node, self.eval(node.value, scope))
@@ -313,8 +329,10 @@ class FileInterpreter:
             return base[key]
         if isinstance(base, (list, tuple, str)):
             result = base[key]
-            if isinstance(key, slice) and isinstance(base, ConfigList):
-                return ConfigList(result, base.where[key])
+            if isinstance(key, slice):
+                self.budget.charge(result, node)
+                if isinstance(base, ConfigList):
+                    return ConfigList(result, base.where[key])
             return result
         raise self._unsupported(node, f"cannot index {_kind(base)}")
 
@@ -326,14 +344,16 @@ class FileInterpreter:
         out = ConfigList()
         for elt in node.elts:
             if isinstance(elt, ast.Starred):
-                for item in self._iterate(elt.value, scope):
+                items = self._iterate(elt.value, scope)
+                pycore.check_extend(out, items, elt)
+                for item in items:
                     out.add(item, self._loc(elt))
             else:
                 out.add(self.eval(elt, scope), self._loc(elt))
         return out
 
     def _eval_Tuple(self, node: ast.Tuple, scope: Scope) -> tuple:
-        return tuple(self._eval_List(ast.List(elts=node.elts, ctx=ast.Load()), scope))
+        return self.budget.check_tuple(tuple(self._eval_List(ast.List(elts=node.elts, ctx=ast.Load()), scope)), node)
 
     def _eval_Dict(self, node: ast.Dict, scope: Scope) -> ConfigDict:
         out = ConfigDict()
@@ -352,27 +372,23 @@ class FileInterpreter:
         return self.binop(node, node.op, self.eval(node.left, scope), self.eval(node.right, scope))
 
     def binop(self, node: ast.AST, op: ast.operator, left: Any, right: Any) -> Any:
-        func = _BINOPS.get(type(op))
-        if func is None or not isinstance(left, _PLAIN) or not isinstance(right, _PLAIN):
+        """Arithmetic on plain values (pycore.binop); repeating or joining lists keeps ConfigLists."""
+        if not isinstance(op, pycore.ARITHMETIC) or not isinstance(left, _PLAIN) or not isinstance(right, _PLAIN):
             raise self._unsupported(node, f"the operation `{_snippet(node)}` on {_kind(left)} and "
                                           f"{_kind(right)} is not supported")
-        if isinstance(op, ast.Pow) and isinstance(right, (int, float)) and abs(right) > 1000:
-            raise self._error(node, "exponent too large")
         if isinstance(op, ast.Mult):
-            seq, count = (left, right) if isinstance(left, (list, tuple, str)) else (right, left)
-            if isinstance(seq, (list, tuple, str)) and isinstance(count, int) and len(seq) * count > MAX_ITEMS:
-                raise self._error(node, "sequence too long")
-            if isinstance(seq, ConfigList) and isinstance(count, int):
-                return ConfigList([copy_value(v) for v in list(seq) * count], seq.where * count)
-        if isinstance(op, ast.Add) and isinstance(left, (list, tuple, str)) and isinstance(right, (list, tuple, str)) \
-                and len(left) + len(right) > MAX_ITEMS:
-            raise self._error(node, "sequence too long")
-        if isinstance(op, (ast.Mult, ast.LShift)) and _int_bits(left) + _int_bits(right) > MAX_INT_BITS \
-                or isinstance(op, ast.LShift) and isinstance(right, int) and right > MAX_INT_BITS:
-            raise self._error(node, "integer too large")
+            seq, count = (left, right) if isinstance(left, ConfigList) else (right, left)
+            if isinstance(seq, ConfigList) and type(count) is int:
+                if len(seq) * count > pycore.MAX_ITEMS:
+                    raise pycore.too_long(node)
+                self.budget.measure(seq, node)
+                return self.budget.charge(ConfigList([copy_value(v) for v in list(seq) * count], seq.where * count),
+                                          node)
         if isinstance(op, ast.Add) and isinstance(left, ConfigList) and isinstance(right, list):
-            return ConfigList(list(left) + list(right), left.where + list(getattr(right, "where", [None] * len(right))))
-        return func(left, right)
+            pycore.check_extend(left, right, node)
+            return self.budget.charge(ConfigList(list(left) + list(right), left.where +
+                                                 list(getattr(right, "where", [None] * len(right)))), node)
+        return pycore.binop(type(op), left, right, node, self.budget)
 
     def _eval_UnaryOp(self, node: ast.UnaryOp, scope: Scope) -> Any:
         value = self.eval(node.operand, scope)
@@ -380,44 +396,23 @@ class FileInterpreter:
             return not value
         if not isinstance(value, (int, float)):
             raise self._unsupported(node, f"`{_snippet(node)}` on {_kind(value)} is not supported")
-        return {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert}[type(node.op)](value)
+        return pycore.unaryop(type(node.op), value, node)
 
     def _eval_BoolOp(self, node: ast.BoolOp, scope: Scope) -> Any:
-        value: Any = None
-        for operand in node.values:
-            value = self.eval(operand, scope)
-            if isinstance(node.op, ast.And) and not value:
-                return value
-            if isinstance(node.op, ast.Or) and value:
-                return value
-        return value
+        return pycore.boolop(node, lambda n: self.eval(n, scope))
 
     def _eval_Compare(self, node: ast.Compare, scope: Scope) -> bool:
-        left = self.eval(node.left, scope)
-        for op, comparator in zip(node.ops, node.comparators):
-            right = self.eval(comparator, scope)
-            if not _CMPOPS[type(op)](left, right):
-                return False
-            left = right
-        return True
+        return pycore.compare(node, lambda n: self.eval(n, scope), self.budget)
 
     def _eval_IfExp(self, node: ast.IfExp, scope: Scope) -> Any:
         return self.eval(node.body if self.eval(node.test, scope) else node.orelse, scope)
 
     def _eval_JoinedStr(self, node: ast.JoinedStr, scope: Scope) -> str:
-        parts = []
-        for value in node.values:
-            if isinstance(value, ast.FormattedValue):
-                item = self.eval(value.value, scope)
-                if not isinstance(item, (int, float, str, bool, type(None))):
-                    raise self._unsupported(node, f"formatting {_kind(item)} in an f-string is not supported")
-                spec = self._eval_JoinedStr(value.format_spec, scope) if value.format_spec else ""
-                parts.append(format({-1: item, 115: str(item), 114: repr(item), 97: ascii(item)}[value.conversion], spec))
-            else:
-                parts.append(value.value)
-        return "".join(parts)
+        return pycore.joined_str(node, lambda n: self.eval(n, scope), self.budget)
 
     def _eval_Lambda(self, node: ast.Lambda, scope: Scope) -> LambdaValue:
+        for default in pycore.check_signature(node.args):   # evaluated when the lambda is created
+            self.eval(default, scope)
         return LambdaValue(ast.unparse(node))
 
     # ---- comprehensions ---------------------------------------------------------------------
@@ -432,22 +427,18 @@ class FileInterpreter:
 
     def _comprehension(self, node: Any, scope: Scope, emit: Callable[[Scope], None]) -> None:
         inner = Scope({}, scope)
-
-        def loop(index: int) -> None:
-            if index == len(node.generators):
-                emit(inner)
-                return
-            gen = node.generators[index]
-            for item in self._iterate(gen.iter, inner if index else scope):
-                self.assign(gen.target, item, inner, self._loc(gen.target))
-                if all(self.eval(cond, inner) for cond in gen.ifs):
-                    loop(index + 1)
-
-        loop(0)
+        pycore.comprehend(node.generators, lambda expr, i: self._iterate(expr, inner if i else scope),
+                          lambda target, item: self.assign(target, item, inner, self._loc(target)),
+                          lambda cond: self.eval(cond, inner), lambda: emit(inner), self.budget)
 
     def _eval_ListComp(self, node: ast.ListComp, scope: Scope) -> ConfigList:
         out = ConfigList()
-        self._comprehension(node, scope, lambda s: out.add(self.eval(node.elt, s), self._loc(node.elt)))
+
+        def emit(s: Scope) -> None:
+            out.add(self.eval(node.elt, s), self._loc(node.elt))
+            if len(out) > pycore.MAX_ITEMS:
+                raise pycore.too_long(node, "the comprehension")
+        self._comprehension(node, scope, emit)
         return out
 
     _eval_GeneratorExp = _eval_ListComp
@@ -464,8 +455,15 @@ class FileInterpreter:
         if isinstance(func, ast.Attribute):
             base = self.eval(func.value, scope)
             method = _METHODS.get((type(base).__name__, self._attr_name(func)))
+            if isinstance(base, str) and method is None:
+                args, kwargs = self._call_args(node, scope)
+                result = pycore.str_method(base, func.attr, args, kwargs, node, self.budget)
+                return ConfigList(result) if isinstance(result, list) else result
             if method is not None:
                 args, kwargs = self._call_args(node, scope)
+                self.budget.work(base, node)   # methods are linear in the object (insert, index...)
+                for arg in args:
+                    self.budget.work(arg, node)
                 return method(self, node, base, *args, **kwargs)
             callee = self.attribute(func, base)
         else:
@@ -476,7 +474,7 @@ class FileInterpreter:
                 raise self._error(node, "LazyCall takes keyword arguments only")
             out = ConfigDict()
             for kw in node.keywords:   # keep the keyword's own line
-                out.put(kw.arg, copy_value(kwargs[kw.arg]), self._loc(kw))
+                out.put(kw.arg, self._copy(kwargs[kw.arg], kw), self._loc(kw))
             out.put("_target_", callee.target, self._loc(node))
             return out
         if isinstance(callee, Symbol):
@@ -485,8 +483,8 @@ class FileInterpreter:
             return callee.module.call_function(node, callee, args, kwargs, self.depth)
         if callee is _dict_builtin or callee is _list_builtin:
             return callee(self, node, *args, **kwargs)
-        if callable(callee) and callee in SAFE_BUILTINS.values():
-            return callee(*args, **kwargs)
+        if callable(callee) and any(callee is fn for fn in SAFE_BUILTINS.values()):
+            return pycore.call_builtin(callee, args, kwargs, node, self.budget)
         if isinstance(callee, LambdaValue):
             raise self._unsupported(node, "calling a lambda at load time is not supported")
         raise self._unsupported(node, f"cannot call {_kind(callee)} at load time")
@@ -496,6 +494,7 @@ class FileInterpreter:
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 args.extend(self._iterate(arg.value, scope))
+                pycore.check_extend(args, (), arg)
             else:
                 args.append(self.eval(arg, scope))
         kwargs: Dict[str, Any] = {}
@@ -529,22 +528,59 @@ class FileInterpreter:
             if len(args) != 1 or not isinstance(args[0], str) or kwargs:
                 raise self._error(node, "detrex's get_config takes one config path string")
             return self.loader.get_config(args[0], self._loc(node), self.depth + 1, zoo="detrex")
-        if name in COPY_CALLS:
-            return _copy_call(self, node, name, args, kwargs)
+        if name in LOAD_REL:
+            return self._load_rel(node, args, kwargs)
+        if name in DEEPCOPY:
+            if len(args) != 1 or kwargs:
+                raise self._error(node, f"{name}() takes one value")
+            return self._copy(args[0], node)
         if name in OMEGACONF_CREATE:
             return _omegaconf_create(self, node, *args, **kwargs)
         if name in RECORDED_CALLS:
-            return CallRecord(name, [copy_value(a) for a in args], {k: copy_value(v) for k, v in kwargs.items()})
-        if name.split(".")[0] in UNSAFE_MODULES:
+            return CallRecord(name, [self._copy(a, node) for a in args],
+                              {k: self._copy(v, node) for k, v in kwargs.items()})
+        if pycore.unsafe_module(name):
             raise self._unsafe(node, f"calls `{name}`")
         raise self._unsupported(node, f"calls `{name}` at load time; cfglint never runs config code "
                                       f"(wrap it as L({name.rsplit('.', 1)[-1]})(...) to make it lazy)")
+
+    def _load_rel(self, node: ast.Call, args: List[Any], kwargs: Dict[str, Any]) -> Any:
+        """`LazyConfig.load_rel("../common/x.py", keys=None)`: "the same as a relative import, with the
+        file name as a string" (detectron2); found exactly as a relative import is, so it gets the
+        same checks. The result: the file's config objects, or those named by `keys`."""
+        if kwargs.keys() - {"keys"} or not 1 <= len(args) + len(kwargs) <= 2 or not isinstance(args[0] if args else None, str):
+            raise self._error(node, "LazyConfig.load_rel takes a file name and optional keys")
+        filename = args[0]
+        keys = kwargs.get("keys", args[1] if len(args) > 1 else None)
+        parts = filename.split("/")
+        level = 1
+        while parts and parts[0] in (".", ".."):
+            level += parts.pop(0) == ".."
+        if not parts or not parts[-1].endswith(".py") or "\\" in filename or \
+                any(not p or p in (".", "..") or "." in p for p in parts[:-1] + [parts[-1][:-3]]):
+            raise self._unsupported(node, f"LazyConfig.load_rel({filename[:80]!r}): only a relative path of plain "
+                                          "names to a .py file is supported")
+        file = self.loader.find_relative(self.path, ".".join(parts[:-1] + [parts[-1][:-3]]), level, node.lineno)
+        loaded = self.loader.load_file(file, self._loc(node), self.depth + 1)
+        from cfglint.adapters.detectron2.lazy import config_objects   # lazy.py imports this module
+        configs = config_objects(loaded)
+        if keys is None:
+            return configs
+        names = (keys,) if isinstance(keys, str) else keys
+        if not isinstance(names, tuple) or not all(isinstance(k, str) for k in names):
+            raise self._error(node, "the keys of LazyConfig.load_rel must be a string or a tuple of strings")
+        missing = [k for k in names if k not in configs]
+        if missing:
+            raise self._error(node, f"LazyConfig.load_rel({filename[:80]!r}) has no config object {missing[0]!r}")
+        values = tuple(self._copy(configs[k], node) for k in names)
+        return values[0] if isinstance(keys, str) else values
 
     def call_function(self, node: ast.Call, func: FunctionValue, args: List[Any], kwargs: Dict[str, Any],
                       depth: int) -> Any:
         """Interpret a call of a `def` of this file, with its own local names."""
         if depth > MAX_CALL_DEPTH:
             raise self._error(node, f"calls to {func.name!r} nest too deeply")
+        self.budget.step(node)
         params = [a.arg for a in func.node.args.args]
         kwonly = [a.arg for a in func.node.args.kwonlyargs]
         if len(args) > len(params):
@@ -555,14 +591,14 @@ class FileInterpreter:
             if name in kwargs:
                 local[name] = kwargs.pop(name)
             elif i >= first_default:
-                local[name] = copy_value(func.defaults[i - first_default])
+                local[name] = self._copy(func.defaults[i - first_default], node)
             else:
                 raise CfglintError(f"{func.name}() is missing the argument {name!r}", self.path, node.lineno)
         for name, default in zip(kwonly, func.kw_defaults):
             if name in kwargs:
                 local[name] = kwargs.pop(name)
             elif default is not None:
-                local[name] = copy_value(default)
+                local[name] = self._copy(default, node)
             else:
                 raise CfglintError(f"{func.name}() is missing the argument {name!r}", self.path, node.lineno)
         if kwargs:
@@ -578,22 +614,6 @@ class FileInterpreter:
 
 
 # ---- builtins and methods that act on config nodes --------------------------------------------
-def _copy_call(interp: FileInterpreter, node: ast.Call, name: str, args: List[Any], kwargs: Dict[str, Any]) -> Any:
-    """`copy.deepcopy(x)`: an independent copy of a config value (what deepcopy of a DictConfig /
-    ListConfig / dict / list gives). `copy.copy(x)` only of values whose shallow copy cannot share
-    anything mutable: OmegaConf's shallow copy shares the node's content with the original, which
-    this value model cannot express, so containers are refused rather than guessed."""
-    if len(args) != 1 or (kwargs and name == "copy.copy") or set(kwargs) - {"memo"} or kwargs.get("memo"):
-        raise interp._error(node, f"{name} takes one value")
-    value = args[0]
-    if name == "copy.copy" and not (isinstance(value, (int, float, str, bool, type(None), Symbol))
-                                    or (isinstance(value, tuple) and all(isinstance(v, (int, float, str, bool,
-                                                                                        type(None))) for v in value))):
-        raise interp._unsupported(node, f"copy.copy of {_kind(value)} shares its contents with the original; "
-                                        "use copy.deepcopy")
-    return copy_value(value)
-
-
 def _dict_builtin(interp: FileInterpreter, node: ast.Call, *args: Any, **kwargs: Any) -> ConfigDict:
     if len(args) > 1 or (args and not isinstance(args[0], dict)):
         raise interp._unsupported(node, "dict() with positional arguments other than a mapping is not supported")
@@ -619,9 +639,9 @@ def _omegaconf_create(interp: FileInterpreter, node: ast.Call, obj: Any = None, 
     if obj is None:
         return ConfigDict()
     if isinstance(obj, ConfigDict):
-        return copy_value(obj)
+        return interp._copy(obj, node)
     if isinstance(obj, (list, tuple)):
-        out = ConfigList([copy_value(v) for v in obj], getattr(obj, "where", None))
+        out = ConfigList([interp._copy(v, node) for v in obj], getattr(obj, "where", None))
         out.is_list_config = True
         return out
     raise interp._unsupported(node, "OmegaConf.create() of a non-container is not supported")
@@ -632,10 +652,10 @@ def _dict_update(interp: FileInterpreter, node: ast.Call, target: ConfigDict, *a
         raise interp._error(node, "update() takes one mapping and/or keyword arguments")
     if args:
         for k, v in args[0].items():
-            target.put(k, copy_value(v), getattr(args[0], "where", {}).get(k) or interp._loc(node))
+            target.put(k, interp._copy(v, node), getattr(args[0], "where", {}).get(k) or interp._loc(node))
     for kw in node.keywords:
         if kw.arg is not None:
-            target.put(kw.arg, copy_value(kwargs[kw.arg]), interp._loc(kw))
+            target.put(kw.arg, interp._copy(kwargs[kw.arg], node), interp._loc(kw))
 
 
 def _dict_pop(interp: FileInterpreter, node: ast.Call, target: ConfigDict, *args: Any) -> Any:
@@ -653,16 +673,19 @@ def _dict_get(interp: FileInterpreter, node: ast.Call, target: ConfigDict, key: 
 
 
 def _list_append(interp: FileInterpreter, node: ast.Call, target: ConfigList, value: Any) -> None:
-    target.add(copy_value(value), interp._loc(node))
+    target.add(interp._copy(value, node), interp._loc(node))
 
 
 def _list_extend(interp: FileInterpreter, node: ast.Call, target: ConfigList, values: Any) -> None:
-    for value in list(values):
-        target.add(copy_value(value), interp._loc(node))
+    values = list(values)
+    pycore.check_extend(target, values, node)   # `x.extend(x)` in a loop doubles
+    interp.budget.charge(values, node)
+    for value in values:
+        target.add(interp._copy(value, node), interp._loc(node))
 
 
 def _list_insert(interp: FileInterpreter, node: ast.Call, target: ConfigList, index: int, value: Any) -> None:
-    target.insert(index, copy_value(value))
+    target.insert(index, interp._copy(value, node))
     target.where.insert(index, interp._loc(node))
 
 
@@ -693,26 +716,9 @@ _METHODS: Dict[Any, Callable[..., Any]] = {
     ("ConfigList", "remove"): _list_remove,
     ("ConfigList", "index"): lambda i, n, t, v: t.index(v),
     ("ConfigList", "count"): lambda i, n, t, v: t.count(v),
-    ("str", "format"): lambda i, n, t, *a, **k: _format_plain(i, n, t, a, k),
-    ("str", "join"): lambda i, n, t, items: t.join(items),
-    ("str", "replace"): lambda i, n, t, a, b: t.replace(a, b),
-    ("str", "upper"): lambda i, n, t: t.upper(),
-    ("str", "lower"): lambda i, n, t: t.lower(),
-    ("str", "split"): lambda i, n, t, *a: ConfigList(t.split(*a)),
-    ("str", "startswith"): lambda i, n, t, p: t.startswith(p),
-    ("str", "endswith"): lambda i, n, t, p: t.endswith(p),
+    # str methods: pycore.str_method (see _eval_Call)
 }
-
-
-def _format_plain(interp: FileInterpreter, node: ast.Call, text: str, args: Any, kwargs: Any) -> str:
-    """str.format on plain values only: a field like `{0.__class__}` would read attributes."""
-    for _, field_name, _, _ in string.Formatter().parse(text):
-        if field_name and ("." in field_name or "[" in field_name):
-            raise interp._unsafe(node, "str.format with attribute or index lookups")
-    for value in list(args) + list(kwargs.values()):
-        if not isinstance(value, (int, float, str, bool, type(None))):
-            raise interp._unsupported(node, f"str.format of {_kind(value)} is not supported")
-    return text.format(*args, **kwargs)
+_SCALARS = (int, float, str, bool, type(None), Symbol)
 
 
 def _kind(value: Any) -> str:

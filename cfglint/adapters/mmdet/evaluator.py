@@ -184,12 +184,13 @@ def _file2dict_uncached(source: Source, files: List[str], stack: Tuple[str, ...]
 def _evaluate(source: Source, base_cfg: CfgDict) -> Tuple[CfgDict, bool]:
     """Run the file body (minus `_base_ = ...`) with `_base_` bound to the merged bases; also say
     whether the body read a dict or list by name (its result may then share values)."""
+    # mmengine's RemoveAssignFromAST drops only assignments whose *first* target is `_base_`;
+    # `a = _base_ = ...` runs, so it reaches the interpreter (which refuses to rebind `_base_`).
     body = [n for n in source.tree.body
-            if not (isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_base_"
-                                                      for t in n.targets))]
+            if not (isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and n.targets[0].id == "_base_")]
     env = CfgDict()
     env["_base_"] = base_cfg
-    interpreter = Interpreter(source.path, env)
+    interpreter = Interpreter(source.path, env, reserved=("_base_",))
     interpreter.run(body)
     cfg = CfgDict()
     for key, value in env.items():

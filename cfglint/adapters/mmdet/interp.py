@@ -4,36 +4,24 @@ mmengine *executes* config files; cfglint must not. This walks the AST and evalu
 config legitimately needs (literals, `dict()`, names, arithmetic, comprehensions, f-strings,
 `_base_` references, `.update/.pop/.get`, a few pure builtins, attribute and item assignment,
 `del`). Anything else (arbitrary calls, dunder access, `open()`, imports) is refused with the
-file:line that asked for it, before any of it could run.
+file:line that asked for it, before any of it could run. What is allowed, and the budget that bounds
+a file's work, is the policy of :mod:`cfglint.adapters.pycore`; this module keeps mmengine's
+semantics (ConfigDict vs dict, recursive `.update`, `_base_`).
 """
 from __future__ import annotations
 
 import ast
-import operator
 from typing import Any, Callable, Dict, List, Optional
 
-from cfglint.adapters.mmdet.values import CfgDict, LazyAttr, LazyObject
+from cfglint.adapters import pycore
+from cfglint.adapters.mmdet.values import CfgDict, LazyAttr, LazyObject, deep_copy
+from cfglint.adapters.pycore import Budget, Refusal
 from cfglint.errors import CfglintError, UnsafeContentError, UnsupportedError
 from cfglint.model.location import Location
 
-MAX_INT_BITS = 1 << 16     # refuse `x = x * x` in a loop growing an integer without bound
-MAX_SEQUENCE = 1_000_000   # refuse `[0] * 10**12` and `range(10**12)` instead of exhausting memory
-
-_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-           ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
-           ast.BitOr: operator.or_, ast.BitAnd: operator.and_, ast.BitXor: operator.xor,
-           ast.LShift: operator.lshift, ast.RShift: operator.rshift, ast.MatMult: None}
-_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_, ast.Invert: operator.invert}
-_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-            ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
-            ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
-
 
 def _checked_range(*args: int) -> List[int]:
-    r = range(*args)
-    if len(r) > MAX_SEQUENCE:
-        raise ValueError(f"range of {len(r)} items is too large")
-    return list(r)
+    return list(pycore.bounded_range(*args))
 
 
 def _builtin_dict(*args: Any, **kwargs: Any) -> CfgDict:
@@ -43,20 +31,18 @@ def _builtin_dict(*args: Any, **kwargs: Any) -> CfgDict:
     return out
 
 
-# Pure builtins a config may call; they see only plain data and have no side effects.
+# The pure builtins of pycore.MMDET_BUILTINS; mmengine-specific: `dict()` makes a (located) dict,
+# and iterators are materialized as lists (configs consume them at once).
 SAFE_BUILTINS: Dict[str, Callable] = {
-    "dict": _builtin_dict, "list": list, "tuple": tuple, "len": len, "range": _checked_range,
-    "enumerate": lambda *a: list(enumerate(*a)), "zip": lambda *a: list(zip(*a)), "sorted": sorted,
-    "reversed": lambda s: list(reversed(s)), "min": min, "max": max, "sum": sum, "abs": abs, "round": round,
-    "int": int, "float": float, "str": str, "bool": bool, "set": set, "frozenset": frozenset, "any": any,
-    "all": all,
+    **{name: pycore.PURE_BUILTINS[name] for name in pycore.MMDET_BUILTINS},
+    "dict": _builtin_dict, "range": _checked_range,
+    "enumerate": lambda *a: list(enumerate(*a)), "zip": lambda *a: list(zip(*a)),
+    "reversed": lambda s: list(reversed(s)),
 }
 SAFE_CONSTANTS = {"True": True, "False": False, "None": None}
 
-_DICT_METHODS = {"get", "keys", "values", "items", "copy", "pop", "setdefault", "update"}
+_DICT_METHODS = {"get", "keys", "values", "items", "copy", "pop", "setdefault", "update", "merge"}
 _LIST_METHODS = {"append", "extend", "insert", "pop", "copy", "index", "count", "remove"}
-_STR_METHODS = {"format", "join", "replace", "split", "rsplit", "strip", "lstrip", "rstrip", "lower", "upper",
-                "startswith", "endswith"}
 
 
 class Function:
@@ -80,10 +66,15 @@ ImportHandler = Callable[["Interpreter", ast.stmt], None]
 class Interpreter:
     """Evaluates one config module's statements into `env` (its globals, with locations)."""
 
-    def __init__(self, file: str, env: CfgDict, import_handler: Optional[ImportHandler] = None):
+    def __init__(self, file: str, env: CfgDict, import_handler: Optional[ImportHandler] = None,
+                 reserved: tuple = ()):
         self.file = file
         self.env = env
         self.import_handler = import_handler
+        #: Names the file may not bind (`_base_`: mmengine reads it only as the first target of a
+        #: top-level assignment; bound any other way it would not be the base list cfglint reads).
+        self.reserved = reserved
+        self.budget = Budget()
         self._scopes: List[Dict[str, Any]] = []
         #: Whether the code read a dict/list by name (so a value may be shared between two keys,
         #: or with `_base_`). Only then must the result be deep-copied as mmengine does.
@@ -103,24 +94,43 @@ class Interpreter:
 
     # ---- statements ---------------------------------------------------------------------
     def run(self, body: List[ast.stmt]) -> None:
+        """Evaluate a module body; values it shares by name are measured before anyone copies them."""
+        self.run_block(body)
+        if self.read_containers:   # `_base_` was measured when the bases were evaluated and changed
+            try:
+                self.budget.measure([v for k, v in self.env.items() if k not in self.reserved],
+                                    body[-1] if body else None)
+            except Refusal as refusal:
+                raise refusal.error(self.file) from None
+
+    def run_block(self, body: List[ast.stmt]) -> None:
         for stmt in body:
             try:
                 self.exec_stmt(stmt)
             except CfglintError:
                 raise
+            except Refusal as refusal:
+                raise refusal.error(self.file, getattr(refusal.node, "lineno", None) or stmt.lineno) from None
             except RecursionError:
                 raise CfglintError("expression nested too deeply", file=self.file, line=stmt.lineno)
             except Exception as exc:  # a config error mmengine would raise too, e.g. a missing key
                 raise CfglintError(_describe(exc), file=self.file, line=getattr(exc, "cfglint_line", stmt.lineno))
 
     def exec_stmt(self, node: ast.stmt) -> None:
+        budget = self.budget
+        budget.steps -= 1
+        if budget.steps < 0:
+            raise budget.out_of_steps(node)
         if isinstance(node, ast.Assign):
             value = self.eval(node.value)
             for target in node.targets:
                 self.assign(target, value, node)
-        elif isinstance(node, ast.AnnAssign):
+        elif isinstance(node, ast.AnnAssign):   # mmengine evaluates the annotation too
+            pycore.check_annotation(node.annotation)
             if node.value is not None:
                 self.assign(node.target, self.eval(node.value), node)
+            elif not isinstance(node.target, ast.Name):
+                raise self.unsupported(node, "annotates an attribute or item without assigning it")
         elif isinstance(node, ast.AugAssign):
             current = self.eval(_as_load(node.target))
             self.assign(node.target, self.binop(node.op, current, self.eval(node.value), node), node)
@@ -131,20 +141,24 @@ class Interpreter:
                 self.delete(target)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if node.decorator_list:  # mmengine runs decorators when it executes the file
-                raise self.unsupported(node, f"decorates the function `{node.name}`; decorators run code at load time")
-            self.env.put(node.name, Function(node.name, self.loc(node)), self.loc(node))
+                raise self.unsupported(node.decorator_list[0],
+                                       f"decorates the function `{node.name}`; decorators run code at load time")
+            for default in pycore.check_signature(node.args, node.returns):   # run by `def` itself
+                self.eval(default)
+            self.assign(ast.Name(id=node.name, ctx=ast.Store()), Function(node.name, self.loc(node)), node)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             if self.import_handler is None:
                 raise self.unsupported(node, "imports a module, which would run its code")
             self.import_handler(self, node)
         elif isinstance(node, ast.If):
-            self.run(node.body if self.eval(node.test) else node.orelse)
+            self.run_block(node.body if self.eval(node.test) else node.orelse)
         elif isinstance(node, ast.For):
             for item in list(self.eval(node.iter)):
+                budget.step(node)
                 self.assign(node.target, item, node)
-                self.run(node.body)
+                self.run_block(node.body)
             else:
-                self.run(node.orelse)
+                self.run_block(node.orelse)
         elif isinstance(node, ast.Pass):
             pass
         else:
@@ -153,6 +167,9 @@ class Interpreter:
     def assign(self, target: ast.expr, value: Any, stmt: ast.AST) -> None:
         loc = self.loc(stmt)
         if isinstance(target, ast.Name):
+            if target.id in self.reserved:
+                raise self.unsupported(stmt, f"binds `{target.id}` other than as the first target of a top-level "
+                                             f"assignment, where mmengine would not read it as the base list")
             if self._scopes:
                 self._scopes[-1][target.id] = value
             else:
@@ -168,11 +185,14 @@ class Interpreter:
             obj = self.eval(target.value)
             if not (isinstance(obj, CfgDict) and obj.config):
                 raise AttributeError(f"cannot set attribute `{target.attr}` on a {_kind(obj)}")
+            self.budget.step(stmt, self.budget.measure(value, stmt))   # a ConfigDict copies what it stores
             obj.put(target.attr, value, loc)
         elif isinstance(target, ast.Subscript):
             obj = self.eval(target.value)
             key = self.eval(target.slice)
             if isinstance(obj, CfgDict):
+                if obj.config:
+                    self.budget.step(stmt, self.budget.measure(value, stmt))
                 obj.put(key, value, loc)
             elif isinstance(obj, list):
                 obj[key] = value
@@ -210,10 +230,17 @@ class Interpreter:
         method = getattr(self, "eval_" + type(node).__name__, None)
         if method is None:
             raise self.unsupported(node, f"uses a `{type(node).__name__}` expression")
+        budget = self.budget
+        budget.steps -= 1
+        if budget.steps < 0:
+            raise budget.out_of_steps(node)
         return method(node)
 
     def eval_Constant(self, node: ast.Constant) -> Any:
-        return node.value
+        value = node.value
+        if type(value) is int and value.bit_length() > pycore.MAX_INT_BITS:   # a 5000-digit hex literal
+            raise pycore.too_large(node)
+        return value
 
     def eval_Name(self, node: ast.Name) -> Any:
         name = node.id
@@ -224,10 +251,9 @@ class Interpreter:
             return self._read(self.env[name])
         if name in SAFE_BUILTINS or name in SAFE_CONSTANTS:
             return SAFE_CONSTANTS.get(name, SAFE_BUILTINS.get(name))
-        if name.startswith("__"):
-            raise self.unsafe(node, f"reads the interpreter internal `{name}`")
-        if name in _DANGEROUS_NAMES:
-            raise self.unsafe(node, f"uses `{name}`")
+        refused = pycore.refused_name(name)
+        if refused:
+            raise self.unsafe(node, refused)
         raise _at(NameError(f"name {name!r} is not defined"), node)
 
     def _read(self, value: Any) -> Any:
@@ -249,16 +275,19 @@ class Interpreter:
         return self._sequence(node.elts)
 
     def eval_Tuple(self, node: ast.Tuple) -> tuple:
-        return tuple(self._sequence(node.elts))
+        return self.budget.check_tuple(tuple(self._sequence(node.elts)), node)
 
     def eval_Set(self, node: ast.Set) -> set:
-        return set(self._sequence(node.elts))
+        items = self._sequence(node.elts)
+        self.budget.measure(items, node)   # hashing walks tuples
+        return set(items)
 
     def _sequence(self, elts: List[ast.expr]) -> list:
         out: list = []
         for elt in elts:
             if isinstance(elt, ast.Starred):
                 out.extend(self.eval(elt.value))
+                pycore.check_extend(out, (), elt)
             else:
                 out.append(self.eval(elt))
         return out
@@ -267,46 +296,16 @@ class Interpreter:
         return self.binop(node.op, self.eval(node.left), self.eval(node.right), node)
 
     def binop(self, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
-        fn = _BINOPS.get(type(op))
-        if fn is None:
-            raise self.unsupported(node, f"uses the `{type(op).__name__}` operator")
-        if isinstance(op, ast.Mult):
-            for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_SEQUENCE:
-                    raise self.unsupported(node, "builds a sequence of more than a million items")
-        if isinstance(op, ast.Add) and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)) \
-                and len(left) + len(right) > MAX_SEQUENCE:
-            raise self.unsupported(node, "builds a sequence of more than a million items")
-        if isinstance(op, (ast.Pow, ast.LShift)) and isinstance(right, int) and abs(right) > 10_000:
-            raise self.unsupported(node, "computes an enormous number")
-        if isinstance(op, ast.Mult) and isinstance(left, int) and isinstance(right, int) \
-                and left.bit_length() + right.bit_length() > MAX_INT_BITS:
-            raise self.unsupported(node, "computes an enormous number")
-        if isinstance(op, ast.Mod) and isinstance(left, str) and not _is_plain(right):
-            raise self.unsupported(node, "formats a config object into a string")
-        return fn(left, right)
+        return pycore.binop(type(op), left, right, node, self.budget)
 
     def eval_UnaryOp(self, node: ast.UnaryOp) -> Any:
-        return _UNARY[type(node.op)](self.eval(node.operand))
+        return pycore.unaryop(type(node.op), self.eval(node.operand), node)
 
     def eval_BoolOp(self, node: ast.BoolOp) -> Any:
-        value: Any = None
-        for operand in node.values:
-            value = self.eval(operand)
-            if isinstance(node.op, ast.And) and not value:
-                return value
-            if isinstance(node.op, ast.Or) and value:
-                return value
-        return value
+        return pycore.boolop(node, self.eval)
 
     def eval_Compare(self, node: ast.Compare) -> bool:
-        left = self.eval(node.left)
-        for op, comp in zip(node.ops, node.comparators):
-            right = self.eval(comp)
-            if not _COMPARE[type(op)](left, right):
-                return False
-            left = right
-        return True
+        return pycore.compare(node, self.eval, self.budget)
 
     def eval_IfExp(self, node: ast.IfExp) -> Any:
         return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
@@ -315,14 +314,16 @@ class Interpreter:
         obj = self.eval(node.value)
         if not isinstance(obj, (dict, list, tuple, str)):
             raise TypeError(f"a {_kind(obj)} cannot be indexed")
-        return obj[self.eval(node.slice)]
+        key = self.eval(node.slice)
+        return self.budget.charge(obj[key], node) if type(key) is slice else obj[key]
 
     def eval_Slice(self, node: ast.Slice) -> slice:
         part = lambda n: None if n is None else self.eval(n)  # noqa: E731
         return slice(part(node.lower), part(node.upper), part(node.step))
 
     def eval_Attribute(self, node: ast.Attribute) -> Any:
-        self._check_attr(node)
+        if node.attr.startswith("__"):
+            pycore.check_attribute(node.attr, node)
         obj = self.eval(node.value)
         if isinstance(obj, CfgDict) and obj.config:
             if node.attr not in obj:
@@ -333,27 +334,15 @@ class Interpreter:
         raise _at(AttributeError(f"a {_kind(obj)} has no attribute `{node.attr}`"), node)
 
     def _check_attr(self, node: ast.Attribute) -> None:
-        if node.attr.startswith("_") and node.attr.endswith("_") and node.attr.startswith("__"):
-            raise self.unsafe(node, f"accesses the dunder attribute `{node.attr}`")
+        if node.attr.startswith("__"):
+            pycore.check_attribute(node.attr, node)
 
     def eval_JoinedStr(self, node: ast.JoinedStr) -> str:
-        parts = []
-        for value in node.values:
-            if isinstance(value, ast.Constant):
-                parts.append(value.value)
-                continue
-            item = self.eval(value.value)
-            if not _is_plain(item):
-                raise self.unsupported(value, "formats a config object into an f-string")
-            if value.conversion == ord("r"):
-                item = repr(item)
-            elif value.conversion in (ord("s"), ord("a")):
-                item = str(item) if value.conversion == ord("s") else ascii(item)
-            spec = self.eval(value.format_spec) if value.format_spec is not None else ""
-            parts.append(format(item, spec))
-        return "".join(parts)
+        return pycore.joined_str(node, self.eval, self.budget)
 
     def eval_Lambda(self, node: ast.Lambda) -> Function:
+        for default in pycore.check_signature(node.args):   # evaluated when the lambda is created
+            self.eval(default)
         return Function("<lambda>", self.loc(node))
 
     # comprehensions: each gets its own scope, like Python 3
@@ -380,19 +369,10 @@ class Interpreter:
     def _comprehend(self, generators: List[ast.comprehension], emit: Callable[[], None]) -> None:
         self._scopes.append({})
         try:
-            self._loop(generators, 0, emit)
+            pycore.comprehend(generators, lambda expr, i: list(self.eval(expr)),
+                              lambda target, item: self.assign(target, item, target), self.eval, emit, self.budget)
         finally:
             self._scopes.pop()
-
-    def _loop(self, generators: List[ast.comprehension], i: int, emit: Callable[[], None]) -> None:
-        if i == len(generators):
-            emit()
-            return
-        gen = generators[i]
-        for item in list(self.eval(gen.iter)):
-            self.assign(gen.target, item, gen.target)
-            if all(self.eval(cond) for cond in gen.ifs):
-                self._loop(generators, i + 1, emit)
 
     # ---- calls --------------------------------------------------------------------------
     def eval_Call(self, node: ast.Call) -> Any:
@@ -419,14 +399,22 @@ class Interpreter:
                 out.put(k, v, kwargs.locs.get(k))
             return out
         if any(func is fn for fn in SAFE_BUILTINS.values()):
-            return func(*args, **kwargs)
+            return pycore.call_builtin(func, args, kwargs, node, self.budget)
         name = ast.unparse(node.func)
         if isinstance(func, (LazyObject, LazyAttr)):
             raise self.unsupported(node, f"calls the imported `{name}`, which mmengine cannot do either")
         raise self.unsupported(node, f"calls `{name}()`")
 
     def _call_method(self, node: ast.Call, obj: Any, name: str, args: list, kwargs: CfgDict) -> Any:
+        self.budget.work(obj, node)   # methods are linear in the object (insert, copy, index...)
+        for arg in args:
+            self.budget.work(arg, node)
         if isinstance(obj, CfgDict) and name in _DICT_METHODS:
+            if name == "merge" and obj.config:
+                if len(args) != 1 or kwargs or not isinstance(args[0], dict):
+                    raise TypeError("merge() takes one dict")
+                self.budget.step(node, self.budget.measure(args[0], node))
+                return _config_merge(obj, args[0], self.loc(node))
             if name == "update":
                 return _update(obj, args, kwargs, self.loc(node))
             if name == "pop":
@@ -443,14 +431,49 @@ class Interpreter:
             result = getattr(dict, name)(obj, *args, **kwargs)
             return list(result) if name in ("keys", "values", "items") else result
         if isinstance(obj, list) and name in _LIST_METHODS:
+            if name == "extend" and args:
+                args = [list(args[0])]
+                pycore.check_extend(obj, args[0], node)
+                self.budget.charge(args[0], node)
             return getattr(list, name)(obj, *args, **kwargs)
-        if isinstance(obj, (tuple, str)) and name in ("index", "count"):
+        if isinstance(obj, tuple) and name in ("index", "count"):
             return getattr(type(obj), name)(obj, *args)
-        if isinstance(obj, str) and name in _STR_METHODS:
-            if not all(_is_plain(a) for a in list(args) + list(kwargs.values())):
-                raise self.unsupported(node, "formats a config object into a string")
-            return getattr(str, name)(obj, *args, **kwargs)
+        if isinstance(obj, str):
+            return pycore.str_method(obj, name, args, dict(kwargs), node, self.budget)
         raise self.unsupported(node, f"calls `{ast.unparse(node.func)}()`")
+
+
+_MISSING = object()
+
+
+def _config_merge(target: CfgDict, other: dict, loc: Location) -> None:
+    """mmengine's `ConfigDict.merge(other)`: both deep-copied, `other` merged in recursively
+    (`_delete_=True` replaces a dict), then `target` cleared and refilled in the merged order."""
+
+    def merge(a: Any, b: Any, where: Optional[Location]) -> Any:
+        if not isinstance(a, dict):
+            return a if a is not _MISSING else b
+        a_locs = a.locs if isinstance(a, CfgDict) else {}
+        if not isinstance(b, dict):
+            a.pop("_delete_", None)
+            return a
+        if a.pop("_delete_", False):
+            b.clear()
+        b_locs = b.locs if isinstance(b, CfgDict) else {}
+        out = CfgDict()
+        for key in list(b.keys()) + list(a.keys()):
+            if key == "_delete_" or key in out:
+                continue
+            value = merge(a.get(key, _MISSING), b.get(key, _MISSING), where)
+            out.put(key, value, a_locs.get(key, where) if key in a else b_locs.get(key))
+        return out
+
+    merged = merge(deep_copy(other), deep_copy(target), loc)
+    locs = merged.locs
+    dict.clear(target)
+    target.locs.clear()
+    for key, value in merged.items():
+        target.put(key, value, locs.get(key))
 
 
 def _update(target: CfgDict, args: list, kwargs: CfgDict, loc: Location) -> None:
@@ -485,14 +508,6 @@ def _splat_into(out: CfgDict, value: Any) -> None:
         out.put(k, v, value.locs.get(k) if isinstance(value, CfgDict) else None)
 
 
-def _is_plain(value: Any) -> bool:
-    if isinstance(value, (str, int, float, bool, type(None))):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_is_plain(v) for v in value)
-    return False
-
-
 def _kind(obj: Any) -> str:
     if isinstance(obj, CfgDict):
         return "config dict" if obj.config else "dict"
@@ -517,6 +532,3 @@ def _describe(exc: Exception) -> str:
         return f"no key {exc.args[0]!r}" if exc.args else "missing key"
     return f"{type(exc).__name__}: {exc}" if not isinstance(exc, (AttributeError, NameError)) else str(exc)
 
-
-_DANGEROUS_NAMES = {"open", "eval", "exec", "compile", "getattr", "setattr", "delattr", "globals", "locals",
-                    "vars", "input", "breakpoint", "help", "memoryview", "type", "object", "print"}
