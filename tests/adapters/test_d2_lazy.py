@@ -323,6 +323,7 @@ def test_copy_deepcopy_at_load_time(tmp_path):
 
 def test_load_rel(tmp_path):
     """`LazyConfig.load_rel` reads a file relative to the config, as a relative import does."""
+    (tmp_path / ".git").mkdir()          # one repository: reads stay inside it (adapters/roots.py)
     (tmp_path / "common").mkdir()
     (tmp_path / "common" / "base.py").write_text(
         "from detectron2.config import LazyCall as L\nfrom detectron2.modeling import FPN\n"

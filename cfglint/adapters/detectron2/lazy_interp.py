@@ -32,6 +32,8 @@ LOAD_REL = {"detectron2.config.LazyConfig.load_rel", "detectron2.config.lazy.Laz
 #: `copy.copy` is not modelled: a shallow copy shares the children of a dict but not of a DictConfig,
 #: and the two are one ConfigDict here.
 DEEPCOPY = {"copy.deepcopy"}
+SHALLOW_COPY = {"copy.copy"}
+_ATOMIC = (int, float, str, bool, type(None))
 RECORDED_CALLS = {"detectron2.layers.ShapeSpec", "detectron2.layers.shape_spec.ShapeSpec", "functools.partial"}
 MAX_CALL_DEPTH = 50
 
@@ -534,6 +536,15 @@ class FileInterpreter:
             if len(args) != 1 or kwargs:
                 raise self._error(node, f"{name}() takes one value")
             return self._copy(args[0], node)
+        if name in SHALLOW_COPY:
+            if len(args) != 1 or kwargs:
+                raise self._error(node, f"{name}() takes one value")
+            value = args[0]
+            if isinstance(value, _ATOMIC + (Symbol,)) or (isinstance(value, tuple)
+                                                         and all(isinstance(v, _ATOMIC) for v in value)):
+                return value        # nothing mutable to share
+            raise self._unsupported(node, f"copy.copy of {_kind(value)} shares its contents with the original "
+                                          "(OmegaConf's shallow copy), which cfglint does not model; use copy.deepcopy")
         if name in OMEGACONF_CREATE:
             return _omegaconf_create(self, node, *args, **kwargs)
         if name in RECORDED_CALLS:
