@@ -112,7 +112,11 @@ def _resolve_path(path: str, framework: Optional[str], opts: Sequence[str], allo
     if suffix not in CONFIG_SUFFIXES:
         raise CfglintError(f"unsupported config type {suffix or '(no suffix)'!r}; "
                            f"expected one of {', '.join(CONFIG_SUFFIXES)}", file=path)
-    fw = framework or detect_framework(path, "" if "://" in path else read_config_text(path))
+    text = "" if "://" in path else read_config_text(path)
+    if suffix == ".py" and _script_kind(path, text):   # serving scripts (the registry will own this hook)
+        from cfglint.adapters.script import resolve_script
+        return resolve_script(path, opts=opts, allow_new_keys=allow_new_keys)
+    fw = framework or detect_framework(path, text)
     if fw is None:
         raise CfglintError("cannot tell whether this is a Detectron2 or an MMDetection config; "
                            "pass --framework", file=path)
@@ -130,8 +134,23 @@ def _resolve_path(path: str, framework: Optional[str], opts: Sequence[str], allo
     return evaluator.resolve_file(path)
 
 
+def _script_kind(path: str, text: str) -> bool:
+    """A .py that builds a config in code and gives it to a model (cheap word test, then one parse)."""
+    if "import" not in text:
+        return False
+    from cfglint.adapters.script.detect import builds_config
+    return builds_config(path, text)
+
+
 def normalize(resolved: ResolvedConfig) -> CommonModel:
     """Map a ResolvedConfig onto the common model, with provenance."""
+    if getattr(resolved, "input", "config") == "script":
+        from cfglint.adapters.script.normalize import normalize_script
+        return normalize_script(resolved, _normalize)
+    return _normalize(resolved)
+
+
+def _normalize(resolved: ResolvedConfig) -> CommonModel:
     if resolved.framework == DETECTRON2:
         from cfglint.adapters.detectron2.normalize import normalize as d2_normalize
         return d2_normalize(resolved)
