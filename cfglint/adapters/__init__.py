@@ -116,6 +116,11 @@ def _resolve_path(path: str, framework: Optional[str], opts: Sequence[str], allo
     if suffix == ".py" and _script_kind(path, text):   # serving scripts (the registry will own this hook)
         from cfglint.adapters.script import resolve_script
         return resolve_script(path, opts=opts, allow_new_keys=allow_new_keys)
+    if suffix == ".py" and framework is None and "import" in text:
+        from cfglint.adapters.script.detect import is_not_a_config
+        if is_not_a_config(path, text):
+            from cfglint.adapters.script import NOT_A_CONFIG
+            raise CfglintError(NOT_A_CONFIG, file=path)
     fw = framework or detect_framework(path, text)
     if fw is None:
         raise CfglintError("cannot tell whether this is a Detectron2 or an MMDetection config; "

@@ -35,7 +35,8 @@ def lint(
     files, skipped = discover(paths)
     if verbose:
         for path in skipped:
-            typer.echo(f"{path}: skipped, not a Detectron2 or MMDetection config", err=True)
+            typer.echo(f"{path}: skipped, not a config (no Detectron2 or MMDetection config, and no script "
+                       "that builds one)", err=True)
     reports = lint_paths(files, config, jobs=jobs, allow_new_keys=allow_new_keys)
     for report in reports:
         if report.error is not None:

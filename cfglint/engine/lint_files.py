@@ -45,15 +45,32 @@ def discover(paths: Sequence[str]) -> Tuple[List[str], List[str]]:
     skipped: List[str] = []
     for path in paths:
         if not os.path.isdir(path):
-            if os.path.exists(path) and detect_framework(path) is None:
+            if os.path.exists(path) and not _is_config(path, detect_framework):
                 skipped.append(path)
             else:
                 found.append(path)
             continue
         for candidate in _walk(path):
             if candidate.endswith(CONFIG_SUFFIXES):
-                (found if detect_framework(candidate) else skipped).append(candidate)
+                (found if _is_config(candidate, detect_framework) else skipped).append(candidate)
     return found, skipped
+
+
+def _is_config(path: str, detect_framework) -> bool:
+    """A detection config, or a Python script that builds one; not a training loop, a helper module,
+    setup.py or a test (those import the frameworks too, but build no config for a model)."""
+    if not path.endswith(".py"):
+        return detect_framework(path) is not None
+    from cfglint.adapters.limits import read_config_text
+    try:
+        text = read_config_text(path)
+    except CfglintError:
+        return True   # linting it reports why it cannot be read
+    if detect_framework(path, text) is None:
+        from cfglint.adapters.script.detect import builds_config
+        return builds_config(path, text)
+    from cfglint.adapters.script.detect import is_not_a_config
+    return not is_not_a_config(path, text)
 
 
 def _walk(root: str) -> Iterable[str]:

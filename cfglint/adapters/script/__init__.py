@@ -225,6 +225,8 @@ def mask_unknown(model, resolved: "ScriptResolved"):
         return model
     unknown_locs = set(resolved.unknown.values())
     keys = set(resolved.unknown)
+    masked = set()
+    model.unknown_fields = masked
     for name in list(model.values):
         prov = model.provenance.get(name)
         if resolved.unknown_config is not None:
@@ -233,6 +235,7 @@ def mask_unknown(model, resolved: "ScriptResolved"):
             if not known:
                 model.values[name] = None
                 model.provenance.pop(name, None)
+                masked.add(name)
             continue
         if prov is None:
             continue
@@ -240,4 +243,5 @@ def mask_unknown(model, resolved: "ScriptResolved"):
         if prov.location in unknown_locs or key in keys or any(key.startswith(k + ".") for k in keys):
             model.values[name] = None
             model.provenance.pop(name, None)
+            masked.add(name)
     return model

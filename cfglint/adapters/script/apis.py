@@ -629,6 +629,14 @@ _D2_METHOD_FNS = {
 }
 
 
+def _mm_merge(it, view, args, kwargs, node):
+    from cfglint.adapters.script import mm
+    mm.merge_from_dict(it, view.state, args[0] if args else kwargs.get("options"), node)
+
+
+_MM_METHOD_FNS = {"merge_from_dict": _mm_merge}
+
+
 def _checkpointer_load(it, ckpt, args, kwargs, node):
     path = args[0] if args else kwargs.get("path")
     path = path.path if isinstance(path, PathVal) else path

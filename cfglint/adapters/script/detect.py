@@ -9,6 +9,7 @@ or a helper module has none and is "not a config".
 from __future__ import annotations
 
 import ast
+import re
 from typing import Dict, List, Optional, Tuple
 
 #: sink name -> the packages it must come from (a bare name must be imported from one of them).
@@ -98,9 +99,73 @@ def _sink_of(name: str, names: Dict[str, str]) -> Optional[str]:
 
 def builds_config(path: str, text: str) -> bool:
     """Whether this Python file builds a config and gives it to a model (cheap: one parse)."""
-    if not any(word in text for word in ("DefaultPredictor", "build_model", "instantiate", "init_detector",
-                                          "init_model", "DetInferencer", "build_detector", "MODELS",
-                                          "VisualizationDemo")):
+    if not any(word in text for word in _SINK_WORDS):
         return False
     tree = parse(path, text)
     return tree is not None and bool(sink_calls(tree))
+
+
+#: Imports that only code which *runs* something makes (training, registration, visualization,
+#: command lines); a config file (LazyConfig, mmengine) never needs them.
+_RUNTIME_IMPORTS = ("argparse", "setuptools", "distutils", "pytest", "unittest", "detectron2.engine.launch",
+                    "detectron2.data.datasets.register_coco_instances", "mmdet.apis.inference_detector")
+
+
+_CONFIG_LINE = re.compile(r"^(?:_base_|model|dataloader|train|optimizer|lr_multiplier|train_pipeline|test_pipeline|"
+                          r"train_dataloader|test_dataloader|default_scope)\s*=|LazyCall|^with\s+read_base", re.M)
+_SINK_WORDS = ("DefaultPredictor", "build_model", "instantiate", "init_detector", "init_model", "DetInferencer",
+               "build_detector", "MODELS", "VisualizationDemo")
+_CONFIG_NAMES = {"model", "dataloader", "train", "optimizer", "lr_multiplier", "_base_", "data", "test_pipeline",
+                 "train_pipeline", "train_dataloader", "val_dataloader", "test_dataloader", "default_scope",
+                 "train_cfg", "test_cfg", "val_cfg", "optim_wrapper", "param_scheduler", "img_norm_cfg"}
+
+
+def _looks_like_config(tree: ast.Module, text: str) -> bool:
+    """A LazyConfig or mmengine config: `L(...)`, a config object by its usual name, `read_base()`,
+    a relative import of another config's objects, `model_zoo.get_config`."""
+    if "LazyCall" in text or "get_config(" in text:
+        return True
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id in _CONFIG_NAMES for t in stmt.targets):
+            return True
+        if isinstance(stmt, ast.With) or (isinstance(stmt, ast.ImportFrom) and stmt.level):
+            return True
+    return False
+
+
+def _bare_call(stmt: ast.stmt) -> bool:
+    """`register_coco_instances(...)` / `main()` as a statement (a config mutates with `x.update(...)`)."""
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name)
+
+
+def is_not_a_config(path: str, text: str) -> bool:
+    """A .py that builds no config for a model and is not itself a config file: a training entry
+    point, a dataset registration, a helper module, setup.py, a test. Decided from its top level
+    (one parse): a `__main__` block, a class, a decorated function, an import only running code
+    makes, a top-level call statement (`register_coco_instances(...)`), or no assignment at all
+    (a module of functions)."""
+    if _CONFIG_LINE.search(text) and not any(word in text for word in _SINK_WORDS):
+        return False   # the common case (a zoo config), decided without a parse
+    tree = parse(path, text)
+    if tree is None:
+        return False   # the adapter reports the syntax error
+    if sink_calls(tree) or _looks_like_config(tree, text):
+        return False
+    assigns = False
+    for stmt in tree.body:
+        if isinstance(stmt, ast.If) and "__name__" in ast.dump(stmt.test):
+            return True
+        if isinstance(stmt, ast.ClassDef):
+            return True
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.decorator_list:
+            return True
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in stmt.names] if isinstance(stmt, ast.Import) else \
+                [f"{stmt.module}.{a.name}" for a in stmt.names]
+            if any(n == r or n.startswith(r + ".") for n in names for r in _RUNTIME_IMPORTS):
+                return True
+        if _bare_call(stmt) or (isinstance(stmt, ast.For) and any(_bare_call(s) for s in stmt.body)):
+            return True
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.With)):
+            assigns = True
+    return not assigns

@@ -5,8 +5,7 @@ import copy
 from typing import Any, Dict, List
 
 from cfglint.adapters.script import zoo
-from cfglint.adapters.script.apis import (_Checkpointer, _lookup, _Method, _MISSING, _path_arg, _set, _sink,
-                                          _MM_METHOD_FNS)
+from cfglint.adapters.script.apis import (_Checkpointer, _lookup, _Method, _MISSING, _path_arg, _set, _sink)
 from cfglint.adapters.script.values import MMState, ModelObj, PathVal, Unknown, View, is_unknown
 from cfglint.errors import CfglintError
 from cfglint.model.location import Location
@@ -97,13 +96,6 @@ def _put(state: MMState, parent, key, value, path, where: Location) -> None:
     for stale in [p for p in state.locations if p[:len(path)] == path]:
         del state.locations[stale]
     state.locations[path] = where
-
-
-def _mm_merge_method(it, view, args, kwargs, node):
-    merge_from_dict(it, view.state, args[0] if args else kwargs.get("options"), node)
-
-
-_MM_METHOD_FNS["merge_from_dict"] = _mm_merge_method
 
 
 def init_detector(it, args, kwargs, node) -> Any:

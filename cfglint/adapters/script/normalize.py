@@ -10,15 +10,19 @@ from cfglint.model import CommonModel
 def normalize_script(resolved, normalize_native: Callable) -> CommonModel:
     from cfglint.adapters.script import mask_unknown
     if resolved.unknown_config is not None and not resolved.data:
-        model = CommonModel(framework=resolved.framework, path=resolved.path)
-        model.resolved = resolved
-        return model
+        return _all_unknown(resolved)
     try:
         model = normalize_native(resolved)
     except CfglintError:
         if resolved.unknown_config is None:
             raise
-        model = CommonModel(framework=resolved.framework, path=resolved.path)
-        model.resolved = resolved
-        return model
+        return _all_unknown(resolved)
     return mask_unknown(model, resolved)
+
+
+def _all_unknown(resolved) -> CommonModel:
+    from cfglint.model.common import FIELDS
+    model = CommonModel(framework=resolved.framework, path=resolved.path)
+    model.resolved = resolved
+    model.unknown_fields = set(FIELDS)
+    return model
