@@ -22,7 +22,8 @@ from typing import Any, Dict, List, Optional, Tuple
 from cfglint.engine.finding import SEVERITIES
 from cfglint.errors import CfglintError
 
-_KEYS = {"select", "ignore", "rules", "fail-on", "fail_on", "raw-exclude", "raw_exclude", "pairs"}
+_KEYS = {"select", "ignore", "rules", "fail-on", "fail_on", "raw-exclude", "raw_exclude", "pairs",
+         "d2-setup", "d2_setup"}   # d2-setup: read by adapters/script/project.py
 
 
 @dataclass

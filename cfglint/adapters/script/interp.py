@@ -140,16 +140,18 @@ class Interpreter:
         self.apis = apis
         self.repo_root = _repo_root(os.path.dirname(os.path.abspath(script)))
         self.current: Optional[Module] = None
+        self.addon_calls: List[Tuple[str, str]] = []
 
     # ------------------------------------------------------------------ modules
 
-    def run_script(self) -> Module:
+    def run_script(self, as_main: bool = True) -> Module:
         text = read_config_text(self.script)
         try:
             tree = ast.parse(text, filename=self.script)
         except SyntaxError as exc:
             raise CfglintError(f"syntax error: {exc.msg}", self.script, exc.lineno) from None
-        module = Module(os.path.abspath(self.script), self.script, tree, "__main__")
+        module = Module(os.path.abspath(self.script), self.script, tree,
+                        "__main__" if as_main else os.path.splitext(os.path.basename(self.script))[0])
         self.modules[module.path] = module
         self.main = module
         self.exec_module(module)
@@ -217,6 +219,12 @@ class Interpreter:
                 return base
         return None
 
+    def resolve_lazy(self, scope: Dict[str, Any], name: str) -> Any:
+        value = scope[name]
+        if isinstance(value, LazyImport):
+            value = scope[name] = self.import_from(value.target, value.name, value.where)
+        return value
+
     def import_from(self, target: str, name: str, where: Location) -> Any:
         """`from <target> import name` for a repository file or package directory."""
         if os.path.isdir(target):
@@ -224,7 +232,7 @@ class Interpreter:
             if os.path.isfile(init):
                 module = self.load_module(init)
                 if module is not None and name in module.env:
-                    return module.env[name]
+                    return self.resolve_lazy(module.env, name)
             sub = os.path.join(target, name)
             if os.path.isfile(sub + ".py"):
                 return self.load_module(sub + ".py")
@@ -236,12 +244,14 @@ class Interpreter:
                     if _defines(path, name):
                         module = self.load_module(path)
                         if module is not None and name in module.env:
-                            return module.env[name]
+                            return self.resolve_lazy(module.env, name)
             return Unknown(where, f"cannot find {name} in {os.path.relpath(target)}")
         module = self.load_module(target)
         if module is None:
             return Unknown(where, f"cannot read {os.path.relpath(target)}")
-        return module.env.get(name, Unknown(where, f"{os.path.relpath(target)} defines no {name}"))
+        if name in module.env:
+            return self.resolve_lazy(module.env, name)
+        return Unknown(where, f"{os.path.relpath(target)} defines no {name}")
 
     # ------------------------------------------------------------------ statements
 
@@ -389,8 +399,8 @@ class Interpreter:
             bind = alias.asname or alias.name
             if target is None:
                 scope[bind] = Ext(f"{module}.{alias.name}" if module else alias.name)
-            else:
-                scope[bind] = self.import_from(target, alias.name, self.loc(stmt))
+            else:   # read when first used: a training script imports far more than its setup() needs
+                scope[bind] = LazyImport(target, alias.name, self.loc(stmt))
 
     def make_func(self, node: ast.AST, env: Dict[str, Any], local: Optional[Dict[str, Any]]) -> Func:
         args = node.args
@@ -482,9 +492,9 @@ class Interpreter:
 
     def _e_Name(self, node, env, local):
         if local is not None and node.id in local:
-            return local[node.id]
+            return self.resolve_lazy(local, node.id)
         if node.id in env:
-            return env[node.id]
+            return self.resolve_lazy(env, node.id)
         builtin = self.apis.BUILTINS.get(node.id)
         if builtin is not None:
             return builtin
@@ -749,7 +759,7 @@ class Interpreter:
             return Ext(f"{obj.qual}.{name}")
         if isinstance(obj, Module):
             if name in obj.env:
-                return obj.env[name]
+                return self.resolve_lazy(obj.env, name)
             sub = self.find_module(name, 1, os.path.join(os.path.dirname(obj.path), "x.py")) \
                 if os.path.basename(obj.path) == "__init__.py" else None
             if sub is not None:
@@ -840,6 +850,8 @@ class Interpreter:
         if self.depth >= MAX_DEPTH:
             return self.unknown(node, "calls nested too deeply to follow")
         local = self.bind_args(func, args, kwargs, node)
+        if func.name.startswith("add_") and func.name.endswith("_config"):
+            self.addon_calls.append((func.name, func.module.shown))
         previous = self.current
         self.current = func.module
         self.depth += 1
@@ -923,6 +935,13 @@ class Interpreter:
         if isinstance(value, (View, D2State, MMState, LazyState)):
             return self.apis.plain(self, value)
         return value
+
+
+class LazyImport:
+    """`from pkg import name` of a repository module, read on first use."""
+
+    def __init__(self, target: str, name: str, where: Location):
+        self.target, self.name, self.where = target, name, where
 
 
 class ModuleRef:
