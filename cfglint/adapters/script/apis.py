@@ -35,7 +35,7 @@ BUILTINS: Dict[str, Any] = {}
 
 def _pure(name, fn, types=(str, int, float, bool, list, tuple, dict, type(None))):
     def run(it, args, kwargs, node):
-        args = [it.plain(a) for a in args]
+        args = [a.path if isinstance(a, PathVal) else it.plain(a) for a in args]
         for a in list(args) + list(kwargs.values()):
             if is_unknown(a):
                 return a
