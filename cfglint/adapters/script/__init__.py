@@ -75,7 +75,10 @@ def resolve_script(path: str, opts: Sequence[str] = (), sets: Sequence[str] = ()
     if not interp.sinks:
         _call_uncalled(interp, module)
     if not interp.sinks:
-        raise CfglintError(NOT_A_CONFIG, path)
+        calls = sink_calls(module.tree)
+        if not calls:
+            raise CfglintError(NOT_A_CONFIG, path)
+        return _unreached(path, module, calls[0])
     sink = interp.sinks[0]
     state = sink.state
     if isinstance(state, D2State):
@@ -98,6 +101,20 @@ def resolve_script(path: str, opts: Sequence[str] = (), sets: Sequence[str] = ()
     for unknown in interp.notes:
         if all(unknown.where != loc for loc, _ in result.notes):
             result.notes.append((unknown.where, unknown.why))
+    return result
+
+
+def _unreached(path: str, module, first) -> "ScriptResolved":
+    """The script builds a model (`first`) on a path the reader cannot follow: its config is unknown."""
+    from cfglint.adapters.script.detect import FRAMEWORK_OF_SINK
+    kind, call = first
+    where = Location(path, call.lineno)
+    framework = FRAMEWORK_OF_SINK.get(kind, DETECTRON2)
+    result = ScriptResolved(framework=framework, path=path, data={}, syntax="yacs" if framework == DETECTRON2
+                            else "mmengine", files=[path], script=path, sink=kind, sink_location=where,
+                            tree=module.tree, unknown_config=where)
+    result.notes.append((where, f"the config given to {kind} cannot be known statically (the call is not reached "
+                                "with the script's default arguments)"))
     return result
 
 

@@ -337,6 +337,10 @@ def _merge_from_file(it, state: D2State, args, kwargs, node):
         from cfglint.adapters.script.interp import StopScript
         it.stopped_state = state.clone()
         raise StopScript()
+    if not is_unknown(path) and not os.path.isfile(path):
+        path = it.unknown(node, f"{path} does not exist (relative paths are read from the working directory)")
+    if not is_unknown(path) and it.conditions:
+        path = it.conditions[-1]
     if is_unknown(path):
         it.note(path)
         state.unknown_from = state.unknown_from or path
@@ -377,6 +381,8 @@ def _merge_from_list(it, state: D2State, args, kwargs, node):
     opts = list(opts)
     known: List[Any] = []
     for key, value in zip(opts[0::2], opts[1::2]):
+        if it.conditions and not is_unknown(key):
+            value = it.conditions[-1]
         if is_unknown(key):
             it.note(key)
             continue
@@ -408,6 +414,8 @@ _MISSING = object()
 def _set(it, state, path: KeyPath, value: Any, node) -> None:
     """`cfg.A.B = value` (D2: a new key is added, as yacs does on an unfrozen node; mmengine: the same)."""
     where = it.loc(node)
+    if it.conditions and not is_unknown(value):
+        value = it.conditions[-1]
     if isinstance(state, LazyState):
         if is_unknown(value):
             it.note(value)

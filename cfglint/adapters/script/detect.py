@@ -36,20 +36,20 @@ def parse(path: str, text: str) -> Optional[ast.Module]:
         return None
 
 
-def imported_names(tree: ast.Module) -> Dict[str, str]:
-    """Local name -> the dotted name it was imported as (`from a.b import c as d` -> d: a.b.c)."""
-    names: Dict[str, str] = {}
+def imported_names(tree: ast.Module) -> Dict[str, List[str]]:
+    """Local name -> every dotted name it is imported as (`from a.b import c as d` -> d: [a.b.c]);
+    a `try: from x import y / except ImportError: from z import y` gives both."""
+    names: Dict[str, List[str]] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.asname:
-                    names[alias.asname] = alias.name
-                else:
-                    names[alias.name.split(".")[0]] = alias.name.split(".")[0]
+                local = alias.asname or alias.name.split(".")[0]
+                names.setdefault(local, []).append(alias.name if alias.asname else alias.name.split(".")[0])
         elif isinstance(node, ast.ImportFrom):
             module = ("." * node.level) + (node.module or "")
             for alias in node.names:
-                names[alias.asname or alias.name] = f"{module}.{alias.name}" if module else alias.name
+                names.setdefault(alias.asname or alias.name, []).append(
+                    f"{module}.{alias.name}" if module else alias.name)
     return names
 
 
@@ -81,18 +81,15 @@ def sink_calls(tree: ast.Module) -> List[Tuple[str, ast.Call]]:
     return found
 
 
-def _sink_of(name: str, names: Dict[str, str]) -> Optional[str]:
+def _sink_of(name: str, names: Dict[str, List[str]]) -> Optional[str]:
     head, _, rest = name.partition(".")
-    qual = names.get(head)
-    if qual is None:
-        return None
-    full = qual + ("." + rest if rest else "")
-    parts = full.lstrip(".").split(".")
-    for sink, packages in SINKS.items():
-        tail = sink.split(".")
-        if parts[-len(tail):] == tail and len(parts) > len(tail) - 1:
-            root = parts[0]
-            if root in packages or (len(parts) == len(tail) and False):
+    for qual in names.get(head, ()):
+        full = qual + ("." + rest if rest else "")
+        parts = full.lstrip(".").split(".")
+        for sink, packages in SINKS.items():
+            tail = sink.split(".")
+            if parts[-len(tail):] == tail and len(parts) > len(tail) and \
+                    (parts[0] in packages or any(p in packages for p in parts[:-len(tail)])):
                 return sink
     return None
 

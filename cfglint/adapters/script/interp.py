@@ -141,6 +141,7 @@ class Interpreter:
         self.repo_root = _repo_root(os.path.dirname(os.path.abspath(script)))
         self.current: Optional[Module] = None
         self.addon_calls: List[Tuple[str, str]] = []
+        self.conditions: List[Unknown] = []     # unknown conditions around the statement being run
 
     # ------------------------------------------------------------------ modules
 
@@ -314,13 +315,20 @@ class Interpreter:
         elif isinstance(stmt, ast.If):
             test = self.truth(self.eval(stmt.test, env, local))
             if test is None:
-                self.note(self.unknown(stmt, "a condition that cannot be known statically"))
+                # Both branches are followed; what they set in a config is unknown (never guessed),
+                # a model they build is still the one the script serves.
+                cond = self.unknown(stmt, "set under a condition that cannot be known statically")
+                self.uncertain(stmt.body, env, local, cond)
+                self.uncertain(stmt.orelse, env, local, cond)
                 return
             self.exec_block(stmt.body if test else stmt.orelse, env, local)
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             iterable = self.eval(stmt.iter, env, local)
             items = self.iterate(iterable)
             if items is None:
+                cond = iterable if is_unknown(iterable) else self.unknown(stmt, "a loop over unknown items")
+                self.assign(stmt.target, cond, env, local, stmt)
+                self.uncertain(stmt.body, env, local, cond)
                 return
             try:
                 for count, item in enumerate(items):
@@ -336,16 +344,10 @@ class Interpreter:
             except _Break:
                 pass
         elif isinstance(stmt, ast.While):
-            for _ in range(MAX_LOOP):
-                test = self.truth(self.eval(stmt.test, env, local))
-                if not test:
-                    break
-                try:
-                    self.exec_block(stmt.body, env, local)
-                except _Continue:
-                    continue
-                except _Break:
-                    break
+            # How often a loop runs is not followed: its body once, what it sets unknown.
+            test = self.truth(self.eval(stmt.test, env, local))
+            if test is not False:
+                self.uncertain(stmt.body, env, local, self.unknown(stmt, "set in a loop"))
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             for item in stmt.items:
                 value = self.eval(item.context_expr, env, local)
@@ -375,6 +377,17 @@ class Interpreter:
             for target in stmt.targets:
                 self.delete(target, env, local)
         # pass, global, nonlocal, raise, assert: nothing a config depends on
+
+    def uncertain(self, body: Sequence[ast.stmt], env, local, cond: Unknown) -> None:
+        if not body:
+            return
+        self.conditions.append(cond)
+        try:
+            self.exec_block(body, env, local)
+        except (_Return, _Break, _Continue):
+            pass
+        finally:
+            self.conditions.pop()
 
     def import_module(self, name: str, level: int, node: ast.AST) -> Any:
         target = self.find_module(name, level, self.current.path)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any, Dict, List
 
 from cfglint.adapters.script import zoo
@@ -14,6 +15,8 @@ DELETE_KEY = "_delete_"
 
 
 def fromfile(it, path: Any, node) -> MMState:
+    if isinstance(path, str) and "://" not in path and not os.path.isfile(path):
+        path = it.unknown(node, f"{path} does not exist (relative paths are read from the working directory)")
     if is_unknown(path):
         it.note(path)
         state = MMState({})
@@ -55,6 +58,8 @@ def merge_from_dict(it, state: MMState, options: Any, node) -> None:
     where = it.loc(node)
     nested: Dict[str, Any] = {}
     for full_key, value in options.items():
+        if it.conditions:
+            value = it.conditions[-1]
         if is_unknown(full_key):
             it.note(full_key)
             continue
