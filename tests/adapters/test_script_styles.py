@@ -134,3 +134,11 @@ def test_cli_show_of_a_script_and_of_a_training_loop(tmp_path):
                      "if __name__ == '__main__':\n    launch(setup, 1, args=(default_argument_parser().parse_args(),))\n")
     run = run_cli("show", str(train), env=ENV)
     assert run.returncode == 2 and "not a config" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_each_unknown_value_is_one_info_finding_at_its_line():
+    run = run_cli("lint", "--format", "json", "d2_argparse_pathlib.py", "d2_env_config.py", cwd=SCRIPTS, env=ENV)
+    assert run.returncode == 0, run.stdout + run.stderr
+    found = {(f["path"], f["field"], f["left_location"]["line"]) for f in json.loads(run.stdout)["findings"]
+             if f["rule"] == "P101"}
+    assert found == {("d2_argparse_pathlib.py", "MODEL.DEVICE", 15), ("d2_env_config.py", "config", 8)}

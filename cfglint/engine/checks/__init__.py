@@ -34,3 +34,4 @@ def known_check(scope: str, name: str) -> bool:
 # Importing the modules registers their checks.
 from cfglint.engine.checks import classes, compare, consistency, resize  # noqa: E402,F401
 from cfglint.engine.checks import lint_effect, lint_input, lint_keys, lint_values, lint_weights  # noqa: E402,F401
+from cfglint.engine.checks import script_input  # noqa: E402,F401
