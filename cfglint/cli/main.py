@@ -55,7 +55,27 @@ def split_opts(argv: List[str]) -> List[str]:
         i = argv.index("--opts")
         TRAILING_OPTS.extend(argv[i + 1:])
         argv = argv[:i]
-    return argv
+    return _split_sets(argv)
+
+
+def _split_sets(argv: List[str]) -> List[str]:
+    """`--set NAME=VALUE` (repeatable): values for what a serving script leaves unknown."""
+    if not any(a == "--set" or a.startswith("--set=") for a in argv):
+        return argv
+    from cfglint.adapters import script
+    rest: List[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--set" and i + 1 < len(argv):
+            script.CLI_SETS.append(argv[i + 1])
+            i += 2
+            continue
+        if argv[i].startswith("--set="):
+            script.CLI_SETS.append(argv[i][len("--set="):])
+        else:
+            rest.append(argv[i])
+        i += 1
+    return rest
 
 
 def run(argv: Optional[List[str]] = None) -> None:

@@ -40,7 +40,10 @@ def show(
             continue
         if output_format is OutputFormat.json:
             if raw:
-                typer.echo(dump_json({"path": path, "framework": resolved.framework, "config": resolved.data}))
+                shown = {"path": path, "framework": resolved.framework, "config": resolved.data}
+                if getattr(resolved, "input", "config") == "script":   # contract section 3
+                    shown["input"] = "script"
+                typer.echo(dump_json(shown))
             else:
                 typer.echo(dump_json(model.to_json()))
         else:

@@ -23,8 +23,9 @@ class Engine(str, Enum):
 
 
 def verify(
-    checkpoint: str = typer.Argument(..., help="Checkpoint: .pth/.pt (zip or legacy), Detectron2 .pkl, .safetensors, "
-                                               "or an fsspec URL (s3://, gs://, https://)."),
+    checkpoint: Optional[str] = typer.Argument(None, help="Checkpoint: .pth/.pt (zip or legacy), Detectron2 .pkl, "
+                                               ".safetensors, or an fsspec URL (s3://, gs://, https://). Default: "
+                                               "the checkpoint a serving script given as --config loads."),
     config: str = typer.Option(..., "--config", "-c", help="The config the checkpoint will be served with."),
     output_format: OutputFormat = FORMAT_OPTION,
     framework: Optional[Framework] = FRAMEWORK_OPTION,
@@ -44,6 +45,8 @@ def verify(
     from cfglint.report import findings_format, findings_text
 
     engine_cfg, rule_set = engine_setup(select, ignore, rules, fail_on)
+    if checkpoint is None:
+        checkpoint = _served_checkpoint(config, framework, allow_new_keys)
     try:
         report = run_verify(checkpoint, config, opts=trailing_opts(), framework=framework_value(framework),
                             engine_config=engine_cfg, allow_new_keys=allow_new_keys, engine=engine.value)
@@ -63,6 +66,24 @@ def verify(
         typer.echo(text)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _served_checkpoint(config: str, framework, allow_new_keys: bool) -> str:
+    """The checkpoint a serving script loads (cfg.MODEL.WEIGHTS, init_detector's checkpoint, ...)."""
+    from cfglint.adapters import resolve
+    try:
+        resolved = resolve(config, framework=framework_value(framework), opts=trailing_opts(),
+                           allow_new_keys=allow_new_keys)
+    except CfglintError as err:
+        print_error(err)
+        raise typer.Exit(2)
+    served = getattr(resolved, "served_checkpoint", None)
+    if not served:
+        print_error(CfglintError("no CHECKPOINT given, and the config names none the script loads; "
+                                 "pass the checkpoint to verify", config))
+        raise typer.Exit(2)
+    typer.echo(f"verifying {served} ({resolved.served_checkpoint_location} loads it)", err=True)
+    return served
 
 
 def register(app: typer.Typer) -> None:

@@ -142,3 +142,17 @@ def test_each_unknown_value_is_one_info_finding_at_its_line():
     found = {(f["path"], f["field"], f["left_location"]["line"]) for f in json.loads(run.stdout)["findings"]
              if f["rule"] == "P101"}
     assert found == {("d2_argparse_pathlib.py", "MODEL.DEVICE", 15), ("d2_env_config.py", "config", 8)}
+
+
+def test_cli_set_supplies_an_unknown_and_raw_says_script():
+    run = run_cli("show", "--raw", "--format", "json", "d2_argparse_pathlib.py", "--set", "device=cuda",
+                  cwd=SCRIPTS, env=ENV)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["input"] == "script" and out["config"]["MODEL"]["DEVICE"] == "cuda"
+
+
+def test_verify_without_checkpoint_uses_the_one_the_script_loads():
+    run = run_cli("verify", "--config", "d2_class_predictor.py", cwd=SCRIPTS, env=ENV)
+    assert run.returncode == 2
+    assert "output/model_final.pth" in run.stderr and "d2_class_predictor.py:13" in run.stderr

@@ -26,6 +26,8 @@ __all__ = ["builds_config", "resolve_script", "ScriptResolved", "NOT_A_CONFIG", 
 NOT_A_CONFIG = "not a config: this Python file builds no config for a model (no DefaultPredictor, build_model, " \
                "init_detector, DetInferencer, MODELS.build, build_detector or instantiate of a config)"
 OPTS_FILE = "--opts"
+#: `--set NAME=VALUE` of the command line (cli/main.py), used when resolve_script gets no `sets`.
+CLI_SETS: List[str] = []
 
 
 @dataclass
@@ -70,7 +72,7 @@ def resolve_script(path: str, opts: Sequence[str] = (), sets: Sequence[str] = ()
     from cfglint.adapters.script.interp import Interpreter
     from cfglint.adapters.script.values import D2State, LazyState, MMState
 
-    interp = Interpreter(path, sets=_parse_sets(sets))
+    interp = Interpreter(path, sets=_parse_sets(list(sets) or CLI_SETS))
     module = interp.run_script()
     if not interp.sinks:
         _call_uncalled(interp, module)
