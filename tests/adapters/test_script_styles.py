@@ -156,3 +156,13 @@ def test_verify_without_checkpoint_uses_the_one_the_script_loads():
     run = run_cli("verify", "--config", "d2_class_predictor.py", cwd=SCRIPTS, env=ENV)
     assert run.returncode == 2
     assert "output/model_final.pth" in run.stderr and "d2_class_predictor.py:13" in run.stderr
+
+
+def test_readme_example_script_pair_shows_the_drift():
+    run = run_cli("diff", "fixtures/examples/output/config.yaml", "fixtures/examples/predict.py", "--format", "json",
+                  cwd=REPO, env=ENV)
+    assert run.returncode == 1, run.stderr
+    found = {(f["rule"], f["field"]) for f in json.loads(run.stdout)["findings"]}
+    # served with the base config: 80 classes (trained 3), RGB (trained BGR), 600 px (trained 640..800)
+    assert {("C501", "num_classes"), ("I201", "input.channel_order"),
+            ("R302", "test.resize.short_edge"), ("T401", "test.score_thresh")} <= found
