@@ -166,3 +166,16 @@ def test_readme_example_script_pair_shows_the_drift():
     # served with the base config: 80 classes (trained 3), RGB (trained BGR), 600 px (trained 640..800)
     assert {("C501", "num_classes"), ("I201", "input.channel_order"),
             ("R302", "test.resize.short_edge"), ("T401", "test.score_thresh")} <= found
+
+
+def test_lazyconfig_script_load_overrides_attribute_and_instantiate(in_scripts):
+    resolved = resolve("d2_lazy_serve.py")
+    assert resolved.syntax == "lazyconfig" and resolved.sink == "instantiate"
+    assert resolved.data["model"]["num_classes"] == 3
+    assert resolved.locations[("model", "num_classes")].line == 5
+    assert resolved.data["model"]["test_score_thresh"] == 0.4
+    assert resolved.locations[("model", "test_score_thresh")].line == 6
+    assert resolved.served_checkpoint == "output/model_final.pth"
+    from cfglint.adapters.detectron2.lazy import resolve_lazy
+    plain = resolve_lazy("../detectron2/lazy/COCO-Detection/retinanet_R_50_FPN_1x.py").data
+    assert set(plain) == set(resolved.data) and plain["model"]["num_classes"] == 80
