@@ -179,3 +179,11 @@ def test_lazyconfig_script_load_overrides_attribute_and_instantiate(in_scripts):
     from cfglint.adapters.detectron2.lazy import resolve_lazy
     plain = resolve_lazy("../detectron2/lazy/COCO-Detection/retinanet_R_50_FPN_1x.py").data
     assert set(plain) == set(resolved.data) and plain["model"]["num_classes"] == 80
+
+
+def test_sys_argv_length_with_no_arguments_and_dataclass_settings(in_scripts):
+    resolved = resolve("mm_argv_dataclass.py")
+    assert resolved.data["model"]["test_cfg"]["rcnn"]["score_thr"] == 0.6      # Settings(score=0.6)
+    assert resolved.data["model"]["roi_head"]["bbox_head"]["num_classes"] == 80  # ../examples/infer.py:40
+    given = resolve("mm_argv_dataclass.py", sets=["argv[1]=missing.py"])
+    assert given.unknown_config is not None          # the file named on the command line does not exist

@@ -35,6 +35,9 @@ BUILTINS: Dict[str, Any] = {}
 
 def _pure(name, fn, types=(str, int, float, bool, list, tuple, dict, type(None))):
     def run(it, args, kwargs, node):
+        if name == "len" and len(args) == 1 and isinstance(args[0], Ext) and args[0].qual == "sys.argv" and \
+                not any(k.startswith("argv") for k in it.sets):
+            return 1   # run with no arguments
         args = [a.path if isinstance(a, PathVal) else it.plain(a) for a in args]
         for a in list(args) + list(kwargs.values()):
             if is_unknown(a):
@@ -767,6 +770,10 @@ def _str_method(it, s: str, name: str, node):
 
 
 def ext_item(it, obj: Ext, key: Any, node) -> Any:
+    if obj.qual == "sys.argv" and (key == 0 or key == -1 and not it.sets):
+        return it.script   # run with no arguments: sys.argv == [script]
+    if obj.qual == "sys.argv" and isinstance(key, slice) and not it.sets:
+        return [it.script][key]
     if obj.qual in ("sys.argv",):
         name = f"argv[{key}]" if not isinstance(key, slice) else "argv"
         if name in it.sets:

@@ -854,6 +854,14 @@ class Interpreter:
             init = func.lookup("__init__")
             if isinstance(init, Func):
                 self.call_func(init, [inst, *args], kwargs, node)
+            elif args or kwargs:
+                fields = [st.target.id for st in func.node.body
+                          if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name)]
+                if not any("dataclass" in ast.dump(d) or "NamedTuple" in ast.dump(d)
+                           for d in func.node.decorator_list + func.node.bases) or len(args) > len(fields):
+                    return self.unknown(node, f"an instance of {func.name} built by code outside the script")
+                inst.attrs.update(zip(fields, args))
+                inst.attrs.update({k: v for k, v in kwargs.items() if k in fields})
             return inst
         if isinstance(func, Builtin):
             return func.fn(self, args, kwargs, node)
