@@ -606,15 +606,22 @@ class Interpreter:
         fn = _BINOPS.get(type(op))
         if fn is None or not isinstance(left, _PLAIN) or not isinstance(right, _PLAIN):
             return self.unknown(node, "an operation on values outside the script")
-        if isinstance(op, ast.Pow) and isinstance(right, int) and abs(right) > 64:
+        if isinstance(op, ast.Pow) and isinstance(right, int) and (abs(right) > 64 or
+                                                                 (isinstance(left, int) and abs(left) > 2 ** 64)):
             return self.unknown(node, "a large power")
         if isinstance(op, ast.Mult) and isinstance(left, (str, list, tuple)) and isinstance(right, int) and \
                 len(left) * right > MAX_ITEMS:
             return self.unknown(node, "a very long sequence")
+        if isinstance(op, ast.Add) and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)) \
+                and len(left) + len(right) > MAX_ITEMS * 10:
+            return self.unknown(node, "a very long sequence")
         try:
-            return fn(left, right)
+            result = fn(left, right)
         except Exception:   # noqa: BLE001 - a runtime error of the script: its value is not known
             return self.unknown(node, "an operation that fails")
+        if isinstance(result, int) and not isinstance(result, bool) and result.bit_length() > 4096:
+            return self.unknown(node, "a very large number")
+        return result
 
     def _e_UnaryOp(self, node, env, local):
         value = self.eval(node.operand, env, local)
