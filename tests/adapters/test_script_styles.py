@@ -187,3 +187,9 @@ def test_sys_argv_length_with_no_arguments_and_dataclass_settings(in_scripts):
     assert resolved.data["model"]["roi_head"]["bbox_head"]["num_classes"] == 80  # ../examples/infer.py:40
     given = resolve("mm_argv_dataclass.py", sets=["argv[1]=missing.py"])
     assert given.unknown_config is not None          # the file named on the command line does not exist
+
+
+def test_addon_from_outside_the_repository_reads_the_yaml_and_says_keys_are_unchecked(in_scripts):
+    resolved = resolve("d2_external_addon.py")
+    assert resolved.data["MODEL"]["DENSEPOSE_ON"] is True and resolved.data["MODEL"]["ROI_HEADS"]["NUM_CLASSES"] == 1
+    assert resolved.unknown["the keys add_densepose_config adds"].line == 5

@@ -72,7 +72,7 @@ def resolve_script(path: str, opts: Sequence[str] = (), sets: Sequence[str] = ()
     from cfglint.adapters.script.interp import Interpreter
     from cfglint.adapters.script.values import D2State, LazyState, MMState
 
-    interp = Interpreter(path, sets=_parse_sets(list(sets) or CLI_SETS))
+    interp = Interpreter(path, sets=_parse_sets(list(sets) or CLI_SETS), allow_new_keys=allow_new_keys)
     module = interp.run_script()
     if not interp.sinks:
         _call_uncalled(interp, module)
@@ -187,6 +187,10 @@ def _d2_result(interp, state, opts: Sequence[str], path: str) -> "ScriptResolved
     result = ScriptResolved(framework=DETECTRON2, path=path, data=data, locations=locations, syntax="yacs",
                             files=list(dict.fromkeys(state.files + [path])), suppressions=dict(state.suppressions))
     _finish(result, unknown, state.unknown_from)
+    for name, where in state.external_addons:
+        key = f"the keys {name.split('.')[-1]} adds"
+        result.unknown[key] = where
+        result.unknown_reasons[key] = f"{name} is outside the repository"
     return result
 
 

@@ -121,6 +121,9 @@ def _call_ext(it, qual: str, args: List[Any], kwargs: Dict[str, Any], node: ast.
         return _d2_call(it, parts, last, last2, args, kwargs, node)
     if root in ("mmdet", "mmengine", "mmcv", "mmrotate", "mmyolo"):
         return _mm_call(it, parts, last, last2, args, kwargs, node)
+    if last.startswith("add_") and last.endswith("config") and args and isinstance(_state_of(args[0]), D2State):
+        _external_addon(it, _state_of(args[0]), qual, node)
+        return None
     if last == "VisualizationDemo" and args and isinstance(args[0], (D2State, View)):
         return _d2_sink(it, "VisualizationDemo", _state_of(args[0]), node)
     return it.unknown(node, f"{qual}() is outside the script")
@@ -211,6 +214,9 @@ class _Method:
 
 def _d2_call(it, parts, last, last2, args, kwargs, node):
     where = it.loc(node)
+    if last.startswith("add_") and last.endswith("config") and args and isinstance(_state_of(args[0]), D2State):
+        _external_addon(it, _state_of(args[0]), ".".join(parts), node)
+        return None
     if last == "get_cfg":
         return _new_d2(it, where)
     if last == "CfgNode" or last == "CN":
@@ -289,6 +295,10 @@ def _d2_call(it, parts, last, last2, args, kwargs, node):
     return it.unknown(node, f"{'.'.join(parts)}() is outside the script")
 
 
+def _external_addon(it, state: D2State, name: str, node) -> None:
+    state.external_addons.append((name, it.loc(node)))
+
+
 class _Checkpointer:
     def __init__(self, model):
         self.model = model
@@ -350,7 +360,16 @@ def _merge_from_file(it, state: D2State, args, kwargs, node):
         return None
     _check_frozen(it, state, node)
     try:
-        loaded = yacs.merge_file_into(state.root, path, state.locations, allow_new_keys=False)
+        try:
+            loaded = yacs.merge_file_into(state.root, path, state.locations, allow_new_keys=it.allow_new_keys)
+        except CfglintError as err:
+            if not state.external_addons or not err.message.startswith("unknown config key"):
+                raise
+            # the keys come from an add-on outside the repository: read, not checked
+            name, where = state.external_addons[0]
+            it.note(Unknown(where, f"{name} is outside the repository: the keys it adds are not known, so the "
+                                   "config's keys are not checked against them"))
+            loaded = yacs.merge_file_into(state.root, path, state.locations, allow_new_keys=True)
     except CfglintError as err:
         if err.file is None or err.file == path and err.line is None:
             raise CfglintError(err.message, *_where(it, node)) from None

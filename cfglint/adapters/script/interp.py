@@ -122,7 +122,8 @@ _PLAIN = (str, int, float, bool, type(None), list, tuple, dict, set)
 class Interpreter:
     """One script (and the repository modules it uses), interpreted once."""
 
-    def __init__(self, script: str, sets: Optional[Dict[str, Any]] = None, stop_at_merge: bool = False):
+    def __init__(self, script: str, sets: Optional[Dict[str, Any]] = None, stop_at_merge: bool = False,
+                 allow_new_keys: bool = False):
         from cfglint.adapters.script import apis
         self.script = script
         self.cwd = os.getcwd()
@@ -136,6 +137,7 @@ class Interpreter:
         self.notes: List[Unknown] = []
         self.modules: Dict[str, Module] = {}
         self.stop_at_merge = stop_at_merge
+        self.allow_new_keys = allow_new_keys
         self.stopped_state: Optional[D2State] = None
         self.apis = apis
         self.repo_root = _repo_root(os.path.dirname(os.path.abspath(script)))

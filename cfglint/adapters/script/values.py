@@ -88,9 +88,11 @@ class D2State:
         self.files: List[str] = []
         self.suppressions: Dict[Tuple[str, int], List[str]] = {}
         self.addons: List[str] = []
+        self.external_addons: List[Tuple[str, Location]] = []
 
     def clone(self) -> "D2State":
         out = D2State(copy.deepcopy(self.root), dict(self.locations), self.origin)
+        out.external_addons = list(self.external_addons)
         out.frozen, out.unknown_from = self.frozen, self.unknown_from
         out.files, out.suppressions, out.addons = list(self.files), dict(self.suppressions), list(self.addons)
         return out
