@@ -31,5 +31,5 @@ def verify(checkpoint: Any, config: Any, opts: Sequence[str] = (), framework: Op
     Returns a report with ``.ok``, ``.findings`` and ``.raise_for_errors()``; serving code can call
     it at start-up. Reads key names and shapes only; nothing in the checkpoint is executed.
     """
-    from cfglint.checkpoint.verify import verify as _verify
-    return _verify(checkpoint, config, opts=opts, framework=framework)
+    from cfglint import app
+    return app.verify(checkpoint, config, app.Settings(opts=list(opts), framework=framework))

@@ -35,3 +35,15 @@ class UnsafeContentError(CfglintError):
 
 class UnsupportedError(CfglintError):
     """Valid input that cfglint deliberately does not model (refused, never guessed)."""
+
+
+class UnknownKeyError(CfglintError):
+    """A config key the framework does not know (Detectron2 refuses it); `lint` reports it as a finding.
+
+    Carries the key and the closest known key, so callers never parse the message text."""
+
+    def __init__(self, message: str, key: str, suggestion: Optional[str] = None,
+                 file: Optional[str] = None, line: Optional[int] = None):
+        super().__init__(message, file, line)
+        self.key = key
+        self.suggestion = suggestion

@@ -1,7 +1,11 @@
-"""Shared test helpers.
+"""Shared test helpers, and the test tiers.
 
 Tests that read ../shared (corpus, oracles) use the `shared_dir` fixture or the SHARED constant
 and skip cleanly when it is absent (a user's clone). CI has ../shared and runs them.
+
+Tiers: a plain `pytest` runs the fast tier. Tests marked `slow` (corpus and oracle sweeps),
+`precommit` (`pre-commit try-repo` installs) or `fuzz` (property-based fuzzing) are deselected
+unless `--all` is given or a `-m` expression selects them; `.ci/run` runs everything with `--all`.
 """
 from __future__ import annotations
 
@@ -16,6 +20,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CFGLINT_SHARED", REPO.parent / "shared"))
 HAVE_SHARED = (SHARED / "corpus").is_dir() and (SHARED / "oracles").is_dir()
 FIXTURES = REPO / "fixtures"
+
+#: Markers of the tiers a plain `pytest` leaves out.
+SLOW_TIERS = ("slow", "precommit", "fuzz")
 
 requires_shared = pytest.mark.skipif(not HAVE_SHARED, reason="../shared (corpus and oracles) is not present")
 
@@ -42,3 +49,19 @@ def run_cli(*args: str, cwd=None, env=None, input=None) -> subprocess.CompletedP
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def pytest_addoption(parser):
+    parser.addoption("--all", action="store_true", default=False,
+                     help="also run the slow tiers (corpus sweeps, pre-commit try-repo, fuzzing), as CI does")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--all") or config.option.markexpr:
+        return
+    kept, dropped = [], []
+    for item in items:
+        (dropped if any(item.get_closest_marker(tier) for tier in SLOW_TIERS) else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

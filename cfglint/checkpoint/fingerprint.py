@@ -57,14 +57,11 @@ def fingerprint(shapes: Mapping[str, Sequence[int]]) -> Fingerprint:
     if any(k.startswith("d2_model.") for k in sd):  # mmdet's Detectron2Wrapper
         sd = {k[len("d2_model."):]: v for k, v in sd.items() if k.startswith("d2_model.")}
     fp = Fingerprint()
-    if any(k.startswith(("backbone.bottom_up.", "roi_heads.", "proposal_generator.", "backbone.res", "head.cls_score"))
-           or k.startswith("backbone.stem.") for k in sd):
-        fp.framework = "detectron2"
-        _detectron2(sd, fp)
-    elif any(k.startswith(("backbone.layer", "backbone.conv1", "roi_head.", "rpn_head.", "bbox_head.", "neck."))
-             for k in sd):
-        fp.framework = "mmdet"
-        _mmdet(sd, fp)
+    from cfglint.adapters import kinds
+    kind = kinds.for_state_dict(list(sd))
+    if kind is not None:
+        fp.framework = kind.name
+        kind.endpoint("fingerprint")(sd, fp)
     return fp
 
 
@@ -124,7 +121,7 @@ def _norm_kind(sd: Mapping[str, Shape], prefix: str) -> Optional[str]:
 
 # ------------------------------------------------------------------------------------- detectron2
 
-def _detectron2(sd: Mapping[str, Shape], fp: Fingerprint) -> None:
+def fingerprint_detectron2(sd: Mapping[str, Shape], fp: Fingerprint) -> None:
     has = lambda prefix: any(k.startswith(prefix) for k in sd)  # noqa: E731
     fpn = has("backbone.bottom_up.")
     base = "backbone.bottom_up." if fpn else "backbone."
@@ -209,7 +206,7 @@ def _detectron2(sd: Mapping[str, Shape], fp: Fingerprint) -> None:
 
 # ------------------------------------------------------------------------------------------- mmdet
 
-def _mmdet(sd: Mapping[str, Shape], fp: Fingerprint) -> None:
+def fingerprint_mmdet(sd: Mapping[str, Shape], fp: Fingerprint) -> None:
     has = lambda prefix: any(k.startswith(prefix) for k in sd)  # noqa: E731
     c4 = has("roi_head.shared_head.layer4.")
     stages = ["backbone.layer1", "backbone.layer2", "backbone.layer3",

@@ -21,7 +21,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 from cfglint.checkpoint.expected.layers import ExpectedStateDict
 from cfglint.errors import CfglintError
-from cfglint.model.resolved import DETECTRON2, MMDET, ResolvedConfig
+from cfglint.model.resolved import ResolvedConfig
 
 NATIVE, FRAMEWORK = "native", "framework"
 ENGINES = (NATIVE, FRAMEWORK)
@@ -36,11 +36,8 @@ _D2_MODEL_PACKAGES = ("detectron2.modeling", "detectron2.layers", "torch.nn")
 
 def framework_state_dict(resolved: ResolvedConfig) -> ExpectedStateDict:
     """The state dict (names and shapes) the installed framework builds for `resolved`."""
-    if resolved.framework == MMDET:
-        return _mmdet_state_dict(resolved)
-    if resolved.framework == DETECTRON2:
-        return _detectron2_state_dict(resolved)
-    raise CfglintError(f"--engine framework does not know the framework {resolved.framework!r}", resolved.path)
+    from cfglint.adapters import kinds
+    return kinds.of(resolved).endpoint("framework_state_dict")(resolved)
 
 
 def as_expected(shapes: Dict[str, Tuple[int, ...]]) -> ExpectedStateDict:
@@ -60,7 +57,7 @@ def _built_shapes(model: Any) -> Dict[str, Tuple[int, ...]]:
 
 
 # -- MMDetection ---------------------------------------------------------------------------------
-def _mmdet_state_dict(resolved: ResolvedConfig) -> ExpectedStateDict:
+def mmdet_state_dict(resolved: ResolvedConfig) -> ExpectedStateDict:
     torch, Config, MODELS = _import_mmdet(resolved.path)
     model_cfg = resolved.data.get("model")
     if not isinstance(model_cfg, dict):
@@ -150,7 +147,7 @@ def _registered_objects() -> List[Tuple[str, Any]]:
 
 
 # -- Detectron2 (not installable here: documented, tested only for the not-installed error) -----
-def _detectron2_state_dict(resolved: ResolvedConfig) -> ExpectedStateDict:
+def detectron2_state_dict(resolved: ResolvedConfig) -> ExpectedStateDict:
     try:
         from detectron2.config import CfgNode, get_cfg, instantiate   # first: fails fast when absent
         from detectron2.modeling import build_model

@@ -316,8 +316,7 @@ def _embedded_config_diff(info: CheckpointInfo, model: CommonModel, engine_confi
     if not info.config_text:
         return []
     from cfglint import engine
-    from cfglint.adapters import normalize
-    from cfglint.adapters.mmdet.evaluator import resolve_text
+    from cfglint.adapters import normalize, resolve_text
     try:
         trained = normalize(resolve_text(info.config_text, filename=f"{info.path}#meta.cfg"))
     except CfglintError as err:

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import enum
-import json
 import sys
 from typing import Any, Optional
 
 import typer
 
 from cfglint.errors import CfglintError
+from cfglint.report.jsonout import dump_json  # noqa: F401  (the commands print JSON through it)
 
 
 class OutputFormat(str, enum.Enum):
@@ -24,9 +24,13 @@ class Severity(str, enum.Enum):
     info = "info"
 
 
-class Framework(str, enum.Enum):
-    detectron2 = "detectron2"
-    mmdet = "mmdet"
+def _framework_enum() -> type:
+    """`--framework` / `--to` choices: the registered framework kinds (adding a kind adds a choice)."""
+    from cfglint.adapters.kinds import framework_names
+    return enum.Enum("Framework", {name: name for name in framework_names()}, type=str)
+
+
+Framework = _framework_enum()
 
 
 FORMAT_OPTION = typer.Option(OutputFormat.text, "--format", "-f", help="Output format.")
@@ -36,29 +40,14 @@ ALLOW_NEW_KEYS_OPTION = typer.Option(
     help="Detectron2: accept keys the defaults table does not know (project add-ons not built in).")
 
 
-def trailing_opts() -> list:
-    from cfglint.cli.main import TRAILING_OPTS
-    return list(TRAILING_OPTS)
+def trailing_opts(ctx: typer.Context) -> list:
+    """The overrides after `--opts`, carried by the command's context object (see main.run)."""
+    return list(ctx.find_root().obj or ())
 
 
 def print_error(err: CfglintError) -> None:
     """One line on stderr, `file:line: message`."""
     typer.echo(f"error: {err}" if not err.file else str(err), err=True)
-
-
-def dump_json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, allow_nan=True, default=_json_default)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, (set, frozenset)):
-        return sorted(obj)
-    if isinstance(obj, tuple):
-        return list(obj)
-    to_json = getattr(obj, "to_json", None)
-    if callable(to_json):
-        return to_json()
-    return str(obj)
 
 
 def fail_usage(message: str) -> "typer.Exit":
@@ -82,21 +71,19 @@ IGNORE_OPTION = typer.Option(None, "--ignore", help="Skip these rule ids or pref
 RULES_OPTION = typer.Option(None, "--rules", help="Extra rule file (YAML); repeatable.")
 
 
-def engine_config(select, ignore, rules, fail_on):
-    """[tool.cfglint] from the working directory upward, with the command line on top."""
-    from cfglint.engine import load_config
-    return load_config().with_cli(select=select, ignore=ignore, rule_files=rules,
-                                  fail_on=fail_on.value if fail_on else None)
+def settings(ctx: Optional[typer.Context] = None, select=None, ignore=None, rules=None, fail_on=None,
+             framework=None, allow_new_keys: bool = False):
+    """The command's app.Settings from its options (and the trailing --opts of its context)."""
+    from cfglint.app import Settings
+    return Settings(select=select, ignore=ignore, rule_files=rules, fail_on=fail_on.value if fail_on else None,
+                    opts=trailing_opts(ctx) if ctx is not None else [], framework=framework_value(framework),
+                    allow_new_keys=allow_new_keys)
 
 
-def engine_setup(select, ignore, rules, fail_on):
+def engine_setup(run_settings):
     """(EngineConfig, RuleSet) for a command, or exit 2 on a bad rule file, code or config table."""
-    from cfglint import engine
     try:
-        config = engine_config(select, ignore, rules, fail_on)
-        rule_set = engine.load_rules(config.rule_files)
-        rule_set.enabled(config.select, config.ignore)   # unknown codes are bad arguments
+        return run_settings.engine()
     except CfglintError as err:
         print_error(err)
         raise typer.Exit(2)
-    return config, rule_set

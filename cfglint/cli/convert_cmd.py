@@ -7,12 +7,11 @@ both checks are reported. Exit 1 when a check finds an error, 2 for unreadable o
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import typer
 
-from cfglint.cli.common import FORMAT_OPTION, Framework, OutputFormat, dump_json, fail_usage, print_error
+from cfglint.cli.common import FORMAT_OPTION, Framework, OutputFormat, fail_usage, print_error
 from cfglint.errors import CfglintError
 
 
@@ -24,54 +23,18 @@ def convert(
     output_format: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Convert a Detectron2 YAML config (or checkpoint) to MMDetection, or the reverse, and prove it."""
-    from cfglint.convert import convert_checkpoint, convert_config
-    from cfglint.convert.proof import Proof, diff_configs, verify_checkpoint
+    from cfglint import app
+    from cfglint.report import convert_report
 
     if output_format not in (OutputFormat.text, OutputFormat.json):
         raise fail_usage("convert supports --format text or json")
     try:
-        if config is None:
-            result = convert_config(source, to.value)
-            _write_text(output, result.text)
-            proof = Proof(diff=diff_configs(source, result.text, to.value))
-            warnings = result.warnings
-        else:
-            result = convert_checkpoint(source, config, to.value, output)
-            proof = Proof(diff=diff_configs(config, result.config.text, to.value),
-                          verify=verify_checkpoint(output, result.config.text, to.value))
-            warnings = result.config.warnings + result.warnings
+        run = app.convert(source, to.value, output, config)
     except CfglintError as err:
         print_error(err)
         raise typer.Exit(2)
-    failed = any(f.severity == "error" for f in proof.diff) or (proof.verify is not None and not proof.verify.ok)
-    if output_format is OutputFormat.json:
-        typer.echo(dump_json({"output": output, "target": to.value,
-                              "warnings": [w.to_json() for w in warnings], **proof.to_json()}))
-    else:
-        _print_text(output, warnings, proof)
-    raise typer.Exit(1 if failed else 0)
-
-
-def _write_text(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise CfglintError(f"cannot write the converted config: {err.strerror or err}", path) from None
-
-
-def _print_text(output: str, warnings, proof) -> None:
-    typer.echo(f"wrote {output}")
-    for w in warnings:
-        typer.echo(f"warning: {w}")
-    typer.echo(f"diff source vs converted: {len(proof.diff)} finding(s)")
-    for f in proof.diff:
-        typer.echo(f"  {f.severity}: {f.field}: {f.message}")
-    if proof.verify is not None:
-        sd = proof.verify.state_dict
-        typer.echo(f"verify converted checkpoint: {sd.checked} tensors checked, {len(sd.missing)} missing, "
-                   f"{len(sd.unexpected)} unexpected, {len(sd.mismatched)} mismatched")
-        for f in proof.verify.findings:
-            typer.echo(f"  {f.severity}: {f.message}")
+    typer.echo(convert_report.render(output_format.value, run))
+    raise typer.Exit(1 if run.failed else 0)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,11 +12,11 @@ import typer
 
 from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FAIL_ON_OPTION, FORMAT_OPTION, IGNORE_OPTION, RULES_OPTION,
                                 SELECT_OPTION, OutputFormat, Severity, engine_setup, fail_usage, print_error,
-                                stdout_is_tty, trailing_opts)
-from cfglint.errors import CfglintError
+                                settings, stdout_is_tty)
 
 
 def diff(
+    ctx: typer.Context,
     train: Optional[str] = typer.Argument(None, help="The training run's config (e.g. output/config.yaml)."),
     infer: Optional[str] = typer.Argument(None, help="The inference/serving config."),
     raw: bool = typer.Option(False, "--raw", help="Diff the resolved native configs (same framework) key by key."),
@@ -34,39 +34,25 @@ def diff(
 
     Without TRAIN and INFER, compares the `pairs` listed in \\[tool.cfglint] of pyproject.toml.
     """
-    from cfglint import engine
-    from cfglint.adapters import load, resolve
+    from cfglint import app, engine
     from cfglint.report import findings_format, findings_text
 
-    config, rule_set = engine_setup(select, ignore, rules, fail_on)
+    run_settings = settings(ctx, select, ignore, rules, fail_on, allow_new_keys=allow_new_keys)
+    config, rule_set = engine_setup(run_settings)
     if (train is None) != (infer is None):
         raise fail_usage("diff needs both TRAIN and INFER, or neither to use [tool.cfglint] pairs")
     pairs = [(train, infer)] if train is not None else config.pairs
     if not pairs:
         raise fail_usage("diff needs TRAIN and INFER (or pairs in [tool.cfglint] of pyproject.toml)")
-
-    reports, unreadable = [], False
-    for left_path, right_path in pairs:
-        try:
-            if raw:
-                findings = engine.raw_diff(resolve(left_path, allow_new_keys=allow_new_keys),
-                                           resolve(right_path, opts=trailing_opts(), allow_new_keys=allow_new_keys),
-                                           config, filtered=not no_filter, exclude=exclude or (), rules=rule_set)
-            else:
-                findings = engine.diff(load(left_path, allow_new_keys=allow_new_keys),
-                                       load(right_path, opts=trailing_opts(), allow_new_keys=allow_new_keys),
-                                       config, rules=rule_set)
-        except CfglintError as err:
-            print_error(err)
-            unreadable = True
-            continue
-        reports.append((left_path, right_path, findings))
-    if reports:
-        typer.echo(findings_format.render(output_format.value, reports, rule_set,
+    run = app.diff(pairs, run_settings, config, rule_set, raw=raw, filtered=not no_filter, exclude=exclude or ())
+    for err in run.errors:
+        print_error(err)
+    if run.reports:
+        typer.echo(findings_format.render(output_format.value, run.reports, rule_set,
                                           colour=findings_text.use_colour(stdout_is_tty())))
-    if unreadable:
+    if run.errors:
         raise typer.Exit(2)
-    if engine.fails([f for _, _, findings in reports for f in findings], config.fail_on):
+    if engine.fails(run.findings(), config.fail_on):
         raise typer.Exit(1)
 
 

@@ -9,10 +9,9 @@ from typing import List, Optional
 
 import typer
 
-from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FORMAT_OPTION, OutputFormat, dump_json, print_error,
+from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FAIL_ON_OPTION, FORMAT_OPTION, IGNORE_OPTION, RULES_OPTION,
+                                SELECT_OPTION, OutputFormat, Severity, engine_setup, print_error, settings,
                                 stdout_is_tty)
-from cfglint.cli.common import (FAIL_ON_OPTION, IGNORE_OPTION, RULES_OPTION, SELECT_OPTION, Severity,
-                                engine_setup)
 
 
 def lint(
@@ -28,46 +27,35 @@ def lint(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Name the files skipped as not being configs."),
 ) -> None:
     """Lint configs one by one; exit 1 if a finding is at or above --fail-on, 2 if a config is unreadable."""
-    from cfglint import engine
-    from cfglint.engine.lint_files import discover, lint_paths
+    from cfglint import app, engine
+    from cfglint.report import findings_text, lint_report
 
-    config, rule_set = engine_setup(select, ignore, rules, fail_on)
-    files, skipped = discover(paths)
+    run_settings = settings(None, select, ignore, rules, fail_on, allow_new_keys=allow_new_keys)
+    config, rule_set = engine_setup(run_settings)
+    run = app.lint(paths, run_settings, config, jobs=jobs)
     if verbose:
-        for path in skipped:
-            typer.echo(f"{path}: skipped, not a config (no Detectron2 or MMDetection config, and no script "
-                       "that builds one)", err=True)
-    reports = lint_paths(files, config, jobs=jobs, allow_new_keys=allow_new_keys)
-    for report in reports:
-        if report.error is not None:
-            print_error(report.error)
-    typer.echo(_render(output_format.value, reports, rule_set, len(skipped)))
-    if any(report.error is not None for report in reports):
+        for path in run.skipped:
+            typer.echo(f"{path}: skipped, not a Detectron2 or MMDetection config", err=True)
+        _explain_image_flow(run.reports)
+    for report in run.unreadable:
+        print_error(report.error)
+    typer.echo(lint_report.render(output_format.value, run.reports, rule_set, len(run.skipped),
+                                  colour=findings_text.use_colour(stdout_is_tty())))
+    if run.unreadable:
         raise typer.Exit(2)
-    if engine.fails([f for report in reports for f in report.findings], config.fail_on):
+    if engine.fails(run.findings(), config.fail_on):
         raise typer.Exit(1)
 
 
-def _render(output_format: str, reports, rule_set, skipped: int) -> str:
-    from cfglint.engine import summarize
-    from cfglint.report import findings_format, findings_text
-
-    every = [f for report in reports for f in report.findings]
-    summary = {**summarize(every), "files": len(reports), "unreadable": sum(r.error is not None for r in reports),
-               "skipped": skipped}
-    if output_format == "json":
-        return dump_json({
-            "findings": [{"path": r.path, **f.to_json()} for r in reports for f in r.findings],
-            "errors": [{"path": r.path, **r.error.to_json()} for r in reports if r.error is not None],
-            "summary": summary})
-    if output_format in ("sarif", "github"):
-        return findings_format.render(output_format, [(None, None, every)], rule_set)
-    colour = findings_text.use_colour(stdout_is_tty())
-    blocks = [f"{r.path}\n" + findings_text.render(r.findings, None, None, colour=colour)
-              for r in reports if r.findings]
-    totals = (f"{summary['files']} files linted, {summary['unreadable']} unreadable, {summary['skipped']} skipped: "
-              f"{summary['error']} errors, {summary['warning']} warnings, {summary['info']} info")
-    return "\n\n".join(blocks + [totals])
+def _explain_image_flow(reports) -> None:
+    """`-v`: what each model call of a linted script gets (channel order, scale, ... and the line that
+    made it so, or "unknown"), so a silent image-flow rule can be understood."""
+    scripts = [r.path for r in reports if r.path.endswith(".py")]
+    if scripts:
+        from cfglint.imageflow import analyze_path
+        for path in scripts:
+            for line in analyze_path(path).explain():
+                typer.echo(f"{line} [image flow]", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import sys
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import typer
 
@@ -24,11 +24,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-
-#: Overrides given after `--opts`, shared by every command (detectron2 merge_from_list semantics,
-#: mmengine --cfg-options semantics for mmdet configs).
-TRAILING_OPTS: List[str] = []
-
 
 def _version(value: bool) -> None:
     if value:
@@ -48,18 +43,19 @@ for _command in (diff_cmd, verify_cmd, convert_cmd, lint_cmd, rules_cmd):  # one
     _command.register(app)
 
 
-def split_opts(argv: List[str]) -> List[str]:
-    """Return argv without its trailing `--opts K V ...`, which is kept in TRAILING_OPTS."""
-    TRAILING_OPTS.clear()
+def split_opts(argv: List[str]) -> Tuple[List[str], List[str]]:
+    """(argv without its trailing `--opts K V ...`, those overrides). The overrides travel to the
+    command in its click context (`common.trailing_opts`): detectron2 merge_from_list semantics,
+    mmengine --cfg-options semantics for mmdet configs."""
     if "--opts" in argv:
         i = argv.index("--opts")
-        TRAILING_OPTS.extend(argv[i + 1:])
-        argv = argv[:i]
-    return _split_sets(argv)
+        return _split_sets(argv[:i]), argv[i + 1:]
+    return _split_sets(argv), []
 
 
 def _split_sets(argv: List[str]) -> List[str]:
-    """`--set NAME=VALUE` (repeatable): values for what a serving script leaves unknown."""
+    """`--set NAME=VALUE` (repeatable): values for what a serving script leaves unknown (an argparse
+    option without default, `sys.argv[1]` as `argv[1]`, `os.environ["X"]` as `env.X`)."""
     if not any(a == "--set" or a.startswith("--set=") for a in argv):
         return argv
     from cfglint.adapters import script
@@ -82,9 +78,9 @@ def run(argv: Optional[List[str]] = None) -> None:
     # A short-lived process whose data (resolved configs, memoized bases) is acyclic: scanning it
     # for reference cycles again and again costs about a third of a zoo-wide run and frees nothing.
     gc.disable()
-    args = split_opts(list(sys.argv[1:] if argv is None else argv))
+    args, opts = split_opts(list(sys.argv[1:] if argv is None else argv))
     try:
-        app(args=args, prog_name="cfglint", standalone_mode=True)
+        app(args=args, prog_name="cfglint", standalone_mode=True, obj=opts)
     except BrokenPipeError:  # `cfglint show ... | head`
         sys.exit(0)
 

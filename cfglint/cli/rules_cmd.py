@@ -15,13 +15,12 @@ def rules(
     extra: Optional[List[str]] = typer.Option(None, "--rules", help="Extra rule file (YAML); repeatable."),
 ) -> None:
     """List cfglint's rules, or explain one: what it does, why it matters, an example."""
-    from cfglint.cli.common import engine_config
-    from cfglint.engine import load_rules
+    from cfglint.cli.common import settings
 
     if output_format not in (OutputFormat.text, OutputFormat.json):
         raise fail_usage("rules supports --format text or json")
     try:
-        rule_set = load_rules(engine_config(None, None, extra, None).rule_files)
+        _, rule_set = settings(rules=extra).engine()
     except CfglintError as err:
         print_error(err)
         raise typer.Exit(2)

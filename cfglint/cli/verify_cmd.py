@@ -12,8 +12,8 @@ from typing import List, Optional
 import typer
 
 from cfglint.cli.common import (ALLOW_NEW_KEYS_OPTION, FAIL_ON_OPTION, FORMAT_OPTION, FRAMEWORK_OPTION, IGNORE_OPTION,
-                                RULES_OPTION, SELECT_OPTION, Framework, OutputFormat, Severity, dump_json, engine_setup,
-                                framework_value, print_error, stdout_is_tty, trailing_opts)
+                                RULES_OPTION, SELECT_OPTION, Framework, OutputFormat, Severity, engine_setup,
+                                print_error, settings, stdout_is_tty)
 from cfglint.errors import CfglintError
 
 
@@ -23,6 +23,7 @@ class Engine(str, Enum):
 
 
 def verify(
+    ctx: typer.Context,
     checkpoint: Optional[str] = typer.Argument(None, help="Checkpoint: .pth/.pt (zip or legacy), Detectron2 .pkl, "
                                                ".safetensors, or an fsspec URL (s3://, gs://, https://). Default: "
                                                "the checkpoint a serving script given as --config loads."),
@@ -41,39 +42,30 @@ def verify(
                                        "ignores custom_imports)."),
 ) -> None:
     """Prove or refute that CHECKPOINT loads into the model CONFIG builds; exit 1 on a mismatch, 2 on bad input."""
-    from cfglint.checkpoint.verify import verify as run_verify
-    from cfglint.report import findings_format, findings_text
+    from cfglint import app
+    from cfglint.report import findings_text, verify_report
 
-    engine_cfg, rule_set = engine_setup(select, ignore, rules, fail_on)
+    run_settings = settings(ctx, select, ignore, rules, fail_on, framework, allow_new_keys)
+    engine_cfg, rule_set = engine_setup(run_settings)
     if checkpoint is None:
-        checkpoint = _served_checkpoint(config, framework, allow_new_keys)
+        checkpoint = _served_checkpoint(config, run_settings)
     try:
-        report = run_verify(checkpoint, config, opts=trailing_opts(), framework=framework_value(framework),
-                            engine_config=engine_cfg, allow_new_keys=allow_new_keys, engine=engine.value)
+        report = app.verify(checkpoint, config, run_settings, engine_config=engine_cfg, engine=engine.value)
     except CfglintError as err:
         print_error(err)
         raise typer.Exit(2)
-    if output_format is OutputFormat.json:
-        typer.echo(dump_json(report.to_json()))
-    else:
-        text = findings_format.render(output_format.value, [(checkpoint, config, report.findings)], rule_set,
-                                      colour=findings_text.use_colour(stdout_is_tty()), roles=("checkpoint", "config"))
-        if output_format is OutputFormat.text:
-            check = report.state_dict
-            if check.ran:
-                text += (f"\nstate dict: {check.checked} checkpoint tensors checked; {len(check.missing)} missing, "
-                         f"{len(check.unexpected)} unexpected, {len(check.mismatched)} with another shape")
-        typer.echo(text)
+    typer.echo(verify_report.render(output_format.value, report, checkpoint, config, rule_set,
+                                    colour=findings_text.use_colour(stdout_is_tty())))
     if not report.ok:
         raise typer.Exit(1)
 
 
-def _served_checkpoint(config: str, framework, allow_new_keys: bool) -> str:
+def _served_checkpoint(config: str, run_settings) -> str:
     """The checkpoint a serving script loads (cfg.MODEL.WEIGHTS, init_detector's checkpoint, ...)."""
     from cfglint.adapters import resolve
     try:
-        resolved = resolve(config, framework=framework_value(framework), opts=trailing_opts(),
-                           allow_new_keys=allow_new_keys)
+        resolved = resolve(config, framework=run_settings.framework, opts=run_settings.opts,
+                           allow_new_keys=run_settings.allow_new_keys)
     except CfglintError as err:
         print_error(err)
         raise typer.Exit(2)

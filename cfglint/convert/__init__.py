@@ -10,30 +10,23 @@ from __future__ import annotations
 
 from cfglint.convert.result import ConfigConversion, ConversionWarning
 from cfglint.errors import CfglintError
-from cfglint.model.resolved import DETECTRON2, MMDET
 
-TARGETS = (DETECTRON2, MMDET)
-
-__all__ = ["convert_config", "convert_checkpoint", "ConfigConversion", "ConversionWarning", "TARGETS"]
+__all__ = ["convert_config", "convert_checkpoint", "ConfigConversion", "ConversionWarning"]
 
 
 def convert_config(path: str, target: str, allow_new_keys: bool = False) -> ConfigConversion:
-    """Convert the config at `path` to `target` ("mmdet" or "detectron2")."""
-    from cfglint.adapters import normalize, resolve
+    """Convert the config at `path` to the framework called `target`."""
+    from cfglint.adapters import kinds, normalize, resolve
 
-    if target not in TARGETS:
-        raise CfglintError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
+    target_kind = kinds.get(target)
     resolved = resolve(path, allow_new_keys=allow_new_keys)
-    if resolved.framework == target:
-        raise CfglintError(f"the config is already a {target} config", path)
-    if resolved.framework == DETECTRON2 and resolved.syntax != "yacs":
-        raise CfglintError("only Detectron2 YAML (yacs) configs can be converted, not LazyConfig files", path)
-    model = normalize(resolved)
-    if target == MMDET:
-        from cfglint.convert.to_mmdet import convert
-    else:
-        from cfglint.convert.to_detectron2 import convert
-    return convert(resolved, model)
+    source_kind = kinds.of(resolved)
+    if source_kind is target_kind:
+        raise CfglintError(f"the config is already a {target_kind.name} config", path)
+    refusal = source_kind.conversion_refusal(resolved)
+    if refusal:
+        raise CfglintError(refusal, path)
+    return target_kind.endpoint("convert_config")(resolved, normalize(resolved))
 
 
 def convert_checkpoint(checkpoint: str, config: str, target: str, output: str):

@@ -82,17 +82,21 @@ def zero_batches_tracked():
     return torch.tensor(0, dtype=torch.long)
 
 
-def save(path: str, state: Dict[str, Any], target: str, classes: Optional[List[str]]) -> None:
-    """Write what the target's loader expects: mmdet {'state_dict', 'meta'}, Detectron2 {'model'}."""
+def save_mmdet(path: str, state: Dict[str, Any], classes: Optional[List[str]]) -> None:
+    """What mmdet's loader expects: {'state_dict', 'meta'} (class names in meta.dataset_meta)."""
+    meta: Dict[str, Any] = {}
+    if classes:
+        meta["dataset_meta"] = {"classes": tuple(classes)}
+    _save(path, {"state_dict": OrderedDict(state), "meta": meta})
+
+
+def save_detectron2(path: str, state: Dict[str, Any], classes: Optional[List[str]]) -> None:
+    """What DetectionCheckpointer expects: {'model'}."""
+    _save(path, {"model": OrderedDict(state), "__author__": "cfglint convert"})
+
+
+def _save(path: str, obj: Dict[str, Any]) -> None:
     torch = require_torch()
-    ordered = OrderedDict(state)
-    if target == "mmdet":
-        meta: Dict[str, Any] = {}
-        if classes:
-            meta["dataset_meta"] = {"classes": tuple(classes)}
-        obj = {"state_dict": ordered, "meta": meta}
-    else:
-        obj = {"model": ordered, "__author__": "cfglint convert"}
     try:
         torch.save(obj, path)
     except OSError as err:

@@ -13,7 +13,6 @@ from cfglint.convert import checkpoint_io, keymap
 from cfglint.convert.proof import written_config
 from cfglint.convert.result import ConfigConversion, ConversionWarning, Warnings
 from cfglint.errors import CfglintError
-from cfglint.model.resolved import MMDET
 
 
 @dataclass
@@ -31,19 +30,19 @@ def convert_checkpoint(checkpoint: str, config: str, target: str, output: str) -
     from cfglint.checkpoint.expected import expected_state_dict
     from cfglint.convert import convert_config
 
+    from cfglint.adapters import kinds
+
+    target_kind = kinds.get(target)
     conversion = convert_config(config, target)
     source_cfg = resolve(config)
-    with written_config(conversion.text, ".py" if target == MMDET else ".yaml") as path:
+    with written_config(conversion.text, target_kind.config_suffix) as path:
         target_cfg = resolve(path)
     expected = expected_state_dict(target, target_cfg.data).keys
     tensors, _ = checkpoint_io.load_state_dict(checkpoint)
     warn = Warnings()
-    if target == MMDET:
-        state = _d2_to_mmdet(tensors, source_cfg.data, target_cfg.data, warn)
-    else:
-        state = _mmdet_to_d2(tensors, source_cfg.data, target_cfg.data, expected, warn)
+    state = target_kind.endpoint("convert_state_dict")(tensors, source_cfg.data, target_cfg.data, expected, warn)
     state = _fill_and_order(state, expected, checkpoint)
-    checkpoint_io.save(output, state, target, conversion.classes)
+    target_kind.endpoint("save_checkpoint")(output, state, conversion.classes)
     return CheckpointConversion(checkpoint, target, output, conversion, list(warn), len(state))
 
 
@@ -56,7 +55,9 @@ def _mask_stages(mm_cfg: dict) -> int:
     return roi_head["num_stages"]
 
 
-def _d2_to_mmdet(tensors: Dict[str, Any], d2_cfg: dict, mm_cfg: dict, warn: Warnings) -> Dict[str, Any]:
+def detectron2_to_mmdet(tensors: Dict[str, Any], d2_cfg: dict, mm_cfg: dict, expected: Dict[str, tuple],
+                        warn: Warnings) -> Dict[str, Any]:
+    """Endpoint of the MMDetection kind: a Detectron2 state dict laid out for the mmdet model."""
     layout = keymap.layout_of(d2_cfg, _mask_stages(mm_cfg))
     state: Dict[str, Any] = {}
     for key, tensor in tensors.items():
@@ -71,8 +72,9 @@ def _d2_to_mmdet(tensors: Dict[str, Any], d2_cfg: dict, mm_cfg: dict, warn: Warn
     return state
 
 
-def _mmdet_to_d2(tensors: Dict[str, Any], mm_cfg: dict, d2_cfg: dict, expected: Dict[str, tuple],
-                 warn: Warnings) -> Dict[str, Any]:
+def mmdet_to_detectron2(tensors: Dict[str, Any], mm_cfg: dict, d2_cfg: dict, expected: Dict[str, tuple],
+                        warn: Warnings) -> Dict[str, Any]:
+    """Endpoint of the Detectron2 kind: an mmdet state dict laid out for the Detectron2 model."""
     stages = _mask_stages(mm_cfg)
     layout = keymap.layout_of(d2_cfg, stages)
     state: Dict[str, Any] = {}

@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
+from cfglint.adapters import kinds
 from cfglint.engine import Finding
 
 
@@ -30,7 +31,7 @@ def diff_configs(source_path: str, target_text: str, target: str) -> List[Findin
     from cfglint import engine
     from cfglint.adapters import load
 
-    with written_config(target_text, ".py" if target == "mmdet" else ".yaml") as path:
+    with written_config(target_text, kinds.get(target).config_suffix) as path:
         return engine.diff(load(source_path), load(path))
 
 
@@ -39,7 +40,7 @@ def verify_checkpoint(checkpoint_path: str, config_text: str, target: str):
     from cfglint.adapters import load
     from cfglint.checkpoint.verify import verify
 
-    with written_config(config_text, ".py" if target == "mmdet" else ".yaml") as path:
+    with written_config(config_text, kinds.get(target).config_suffix) as path:
         return verify(checkpoint_path, load(path))
 
 

@@ -20,20 +20,23 @@ __all__ = ["diff", "lint", "raw_diff", "Finding", "EngineConfig", "load_config",
 def diff(left: CommonModel, right: CommonModel, config: Optional[EngineConfig] = None,
          rules: Optional[RuleSet] = None) -> List[Finding]:
     """Findings of a training config (`left`) against its inference config (`right`)."""
-    from cfglint.engine.checks import MODEL_CHECKS, PAIR_CHECKS
+    from cfglint.engine.checks import checks_of
     from cfglint.engine.context import ModelContext, PairContext
 
     config = config or EngineConfig()
     rules = rules or load_rules(config.rule_files)
     enabled = rules.enabled(config.select, config.ignore)
     ctx = PairContext(left, right, rules)
+    pair_checks, model_checks = checks_of("pair"), checks_of("model")
     findings: List[Finding] = []
     for rule in enabled.values():
-        if rule.scope == "pair" and rule.check:
-            findings.extend(PAIR_CHECKS[rule.check](ctx, rule))
-        elif rule.scope == "model" and rule.check and rule.in_diff:
+        if rule.scope == "pair" and rule.check in pair_checks:
+            findings.extend(pair_checks[rule.check].fn(ctx, rule))
+        elif rule.scope == "model" and rule.check in model_checks and rule.in_diff:
+            check = model_checks[rule.check]
             for side, model in (("left", left), ("right", right)):
-                findings.extend(MODEL_CHECKS[rule.check](ModelContext(model, rules, side), rule))
+                if check.applies_to(model):
+                    findings.extend(check.fn(ModelContext(model, rules, side), rule))
     evaluated = {i for i, r in enabled.items() if r.scope in ("pair", "meta") or r.in_diff}
     return _finish(findings, [left, right], rules, evaluated)
 
@@ -41,16 +44,18 @@ def diff(left: CommonModel, right: CommonModel, config: Optional[EngineConfig] =
 def lint(model: CommonModel, config: Optional[EngineConfig] = None,
          rules: Optional[RuleSet] = None) -> List[Finding]:
     """Findings of one config on its own: the model-scope rules, facts in the `left` slots."""
-    from cfglint.engine.checks import MODEL_CHECKS
+    from cfglint.engine.checks import checks_of
     from cfglint.engine.context import ModelContext
 
     config = config or EngineConfig()
     rules = rules or load_rules(config.rule_files)
     enabled = rules.enabled(config.select, config.ignore)
+    model_checks = checks_of("model")
     findings: List[Finding] = []
     for rule in enabled.values():
-        if rule.scope == "model" and rule.check:
-            findings.extend(MODEL_CHECKS[rule.check](ModelContext(model, rules), rule))
+        check = model_checks.get(rule.check) if rule.scope == "model" else None
+        if check is not None and check.applies_to(model):
+            findings.extend(check.fn(ModelContext(model, rules), rule))
     return _finish(findings, [model], rules, {i for i, r in enabled.items() if r.scope in ("model", "meta")})
 
 

@@ -11,9 +11,6 @@ from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule, RuleSet
 from cfglint.model import CommonModel, Location
 
-#: Emitted by the comparison helpers when one side cannot express a field at all.
-NOT_COMPARABLE = "S903"
-
 
 def describe(model: CommonModel, field: str, value: Any = None) -> str:
     """'infer.py:20 sets model.roi_head.bbox_head.num_classes to 80', or the default, or a bare value.
@@ -78,7 +75,7 @@ class PairContext:
 
     def not_comparable(self, field: str) -> Finding:
         """One side cannot express `field` (None): an info finding, never an error."""
-        return self.finding(self.rules[NOT_COMPARABLE], field)
+        return self.finding(self.rules.for_check("pair", "not_comparable"), field)
 
 
 class ModelContext:

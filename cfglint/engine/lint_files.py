@@ -18,10 +18,9 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 from cfglint.engine.config import EngineConfig
 from cfglint.engine.context import render
 from cfglint.engine.finding import Finding, sort_key
-from cfglint.errors import CfglintError
+from cfglint.errors import CfglintError, UnknownKeyError
 from cfglint.model import Location
 
-UNKNOWN_KEY = "L601"
 #: Below this many files, linting in-process beats starting worker processes (measured: about
 #: 0.4 s per worker to import cfglint against 10-20 ms per config).
 MIN_FILES_FOR_PROCESSES = 24
@@ -45,32 +44,32 @@ def discover(paths: Sequence[str]) -> Tuple[List[str], List[str]]:
     skipped: List[str] = []
     for path in paths:
         if not os.path.isdir(path):
-            if os.path.exists(path) and not _is_config(path, detect_framework):
+            if os.path.exists(path) and _config_kind(path, detect_framework) is None and not _feeds_a_detector(path):
                 skipped.append(path)
             else:
                 found.append(path)
             continue
         for candidate in _walk(path):
             if candidate.endswith(CONFIG_SUFFIXES):
-                (found if _is_config(candidate, detect_framework) else skipped).append(candidate)
+                (found if _config_kind(candidate, detect_framework) or _feeds_a_detector(candidate)
+                 else skipped).append(candidate)
     return found, skipped
 
 
-def _is_config(path: str, detect_framework) -> bool:
-    """A detection config, or a Python script that builds one; not a training loop, a helper module,
-    setup.py or a test (those import the frameworks too, but build no config for a model)."""
-    if not path.endswith(".py"):
-        return detect_framework(path) is not None
-    from cfglint.adapters.limits import read_config_text
-    try:
-        text = read_config_text(path)
-    except CfglintError:
-        return True   # linting it reports why it cannot be read
-    if detect_framework(path, text) is None:
-        from cfglint.adapters.script.detect import builds_config
-        return builds_config(path, text)
-    from cfglint.adapters.script.detect import is_not_a_config
-    return not is_not_a_config(path, text)
+def _config_kind(path: str, detect_framework) -> Optional[str]:
+    """The kind of a config file, or None for Python that only carries framework marks: a training
+    entry point, dataset registration, registered modules, a package `__init__` (see
+    adapters/script/detect.py `is_not_a_config`; a script that builds a config is its own kind)."""
+    kind = detect_framework(path)
+    if kind is not None and path.endswith(".py"):
+        from cfglint.adapters.limits import read_config_text
+        from cfglint.adapters.script.detect import is_not_a_config
+        try:
+            if is_not_a_config(path, read_config_text(path)):
+                return None
+        except CfglintError:
+            pass
+    return kind
 
 
 def _walk(root: str) -> Iterable[str]:
@@ -83,37 +82,52 @@ def _walk(root: str) -> Iterable[str]:
 def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False) -> FileReport:
     """One config's findings, or the reason it cannot be read."""
     from cfglint import engine
-    from cfglint.adapters import load
-    from cfglint.engine.checks.lint_partial import is_partial_config
+    from cfglint.adapters import detect_framework, kinds, load
 
     rules = engine.load_rules(config.rule_files)
     extra: List[Finding] = []
     try:
         model = load(path, allow_new_keys=allow_new_keys)
-    except CfglintError as err:
-        if allow_new_keys or not _is_unknown_key(err):
+    except UnknownKeyError as err:
+        if allow_new_keys:
             return FileReport(path, error=err)
-        if UNKNOWN_KEY in rules.enabled(config.select, config.ignore):
-            extra.append(_unknown_key_finding(err, rules[UNKNOWN_KEY]))
+        rule = rules.for_check("model", "unknown_key")
+        if rule.id in rules.enabled(config.select, config.ignore):
+            extra.append(_unknown_key_finding(err, rule))
         try:
             model = load(path, allow_new_keys=True)
         except CfglintError as again:
             return FileReport(path, error=again)
+    except CfglintError as err:
+        if _feeds_a_detector(path) and _config_kind(path, detect_framework) is None:
+            return FileReport(path, _script_image_flow(path, config, rules))   # not a config: image flow only
+        return FileReport(path, _script_image_flow(path, config, rules), error=err)
     findings = engine.lint(model, config, rules)
-    if is_partial_config(path):
+    if kinds.of(model).is_partial(path):
         findings = [f for f in findings if f.left_location is not None]
     return FileReport(path, sorted(extra + findings, key=sort_key))
 
 
-def _is_unknown_key(err: CfglintError) -> bool:
-    """The Detectron2 YACS resolver's refusal of a key (see adapters/detectron2/yacs.py)."""
-    return err.message.startswith("unknown config key")
+def _feeds_a_detector(path: str) -> bool:
+    """A Python file that may hand images to a detector (rules P*), config or not."""
+    if not path.endswith(".py"):
+        return False
+    from cfglint.engine.checks.image_flow import feeds_a_detector
+    return feeds_a_detector(path)
 
 
-def _unknown_key_finding(err: CfglintError, rule) -> Finding:
-    key = err.message[len("unknown config key"):].split(";")[0].split(":")[0].strip()
-    return Finding(rule=rule.id, name=rule.name, severity=rule.severity, field=key, left=key, right=None,
-                   message=render(rule, message=err.message[:1].upper() + err.message[1:]),
+def _script_image_flow(path: str, config: EngineConfig, rules) -> List[Finding]:
+    """A Python file no adapter reads as a config may still hand images to a detector (rules P*)."""
+    if not path.endswith(".py"):
+        return []
+    from cfglint.engine.checks.image_flow import lint_script
+    return lint_script(path, config, rules)
+
+
+def _unknown_key_finding(err: UnknownKeyError, rule) -> Finding:
+    return Finding(rule=rule.id, name=rule.name, severity=rule.severity, field=err.key, left=err.key, right=None,
+                   message=render(rule, message=err.message[:1].upper() + err.message[1:], key=err.key,
+                                  suggestion=err.suggestion or ""),
                    left_location=Location(err.file, err.line) if err.file else None, why=rule.why_line)
 
 

@@ -25,7 +25,6 @@ from cfglint.engine.rules import RuleSet
 from cfglint.errors import CfglintError
 from cfglint.model import ResolvedConfig
 
-RAW_DIFFERENCE = "N601"
 
 NOISE: Tuple[str, ...] = (
     # paths and run bookkeeping
@@ -67,7 +66,7 @@ def raw_diff(left: ResolvedConfig, right: ResolvedConfig, rules: RuleSet, filter
     from deepdiff import DeepDiff
 
     patterns = [*(NOISE if filtered else ()), *exclude]
-    rule = rules[RAW_DIFFERENCE]
+    rule = rules.for_check("raw", "raw_difference")
     tree = DeepDiff(left.data, right.data, view="tree", ignore_numeric_type_changes=True)
     findings = []
     for levels in tree.values():

@@ -14,7 +14,6 @@ from cfglint.engine.finding import Finding
 from cfglint.engine.rules import RuleSet
 from cfglint.model import CommonModel, Location
 
-UNUSED_SUPPRESSION = "S901"
 Suppressions = Dict[Tuple[str, int], List[str]]
 
 
@@ -44,9 +43,9 @@ def apply(findings: List[Finding], suppressions: Suppressions, rules: RuleSet,
         used.update(hits)
         if not hits:
             kept.append(finding)
-    if UNUSED_SUPPRESSION not in evaluated:
+    rule = rules.for_check("meta", "unused_suppression")
+    if rule.id not in evaluated:
         return kept
-    rule = rules[UNUSED_SUPPRESSION]
     for (file, line), codes in sorted(suppressions.items()):
         for code in codes:
             known = rules.matching(code) if code.upper() != "ALL" else list(rules)

@@ -13,12 +13,12 @@ PairReport = Tuple[Optional[str], Optional[str], List[Finding]]
 def render(output_format: str, reports: Sequence[PairReport], rules: RuleSet, colour: bool = False,
            roles: Tuple[str, str] = ("training", "inference")) -> str:
     if output_format == "json":
-        from cfglint.cli.common import dump_json
+        from cfglint.report.jsonout import dump_json
         from cfglint.report import findings_json
         return "\n".join(dump_json(findings_json.render(f, left, right)) for left, right, f in reports)
     every = [finding for _, _, findings in reports for finding in findings]
     if output_format == "sarif":
-        from cfglint.cli.common import dump_json
+        from cfglint.report.jsonout import dump_json
         from cfglint.report import findings_sarif
         return dump_json(findings_sarif.render(every, rules))
     if output_format == "github":

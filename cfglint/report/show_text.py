@@ -53,3 +53,19 @@ def render_model(model: CommonModel) -> str:
 def render_raw(resolved: ResolvedConfig) -> str:
     head = f"# {resolved.path}  ({resolved.framework}, {resolved.syntax or 'config'})"
     return head + "\n" + json.dumps(resolved.data, indent=2, ensure_ascii=False, default=str)
+
+
+def render_json(shown, raw: bool) -> str:
+    """One JSON line of `show --format json` (contract section 2); `shown` is an app.Shown."""
+    from cfglint.report.jsonout import dump_json
+    if raw:
+        out = {"path": shown.path, "framework": shown.resolved.framework, "config": shown.resolved.data}
+        if getattr(shown.resolved, "from_script", False):   # contract section 3
+            out["input"] = "script"
+        return dump_json(out)
+    return dump_json(shown.model.to_json())
+
+
+def error_json(shown) -> str:
+    from cfglint.report.jsonout import dump_json
+    return dump_json({"path": shown.path, "error": shown.error.to_json()})

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from cfglint.adapters.detectron2.normalize import normalize
 from cfglint.model import FIELDS, ResolvedConfig
 from tests.conftest import SHARED, requires_shared
 
-pytestmark = requires_shared
+pytestmark = [pytest.mark.slow, requires_shared]
 
 ORACLES = SHARED / "oracles" / "detectron2" / "resolved"
 ROI_ARCHS = {"faster_rcnn", "mask_rcnn", "keypoint_rcnn", "cascade_rcnn", "fast_rcnn", "point_rend",

@@ -12,7 +12,7 @@ import pytest
 from cfglint.adapters.detectron2.yacs import resolve_yaml
 from tests.conftest import HAVE_SHARED, SHARED, requires_shared
 
-pytestmark = requires_shared
+pytestmark = [pytest.mark.slow, requires_shared]
 
 ORACLES = SHARED / "oracles" / "detectron2" / "resolved"
 CORPUS = SHARED / "corpus" / "detectron2"

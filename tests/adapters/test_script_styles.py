@@ -140,7 +140,7 @@ def test_each_unknown_value_is_one_info_finding_at_its_line():
     run = run_cli("lint", "--format", "json", "d2_argparse_pathlib.py", "d2_env_config.py", cwd=SCRIPTS, env=ENV)
     assert run.returncode == 0, run.stdout + run.stderr
     found = {(f["path"], f["field"], f["left_location"]["line"]) for f in json.loads(run.stdout)["findings"]
-             if f["rule"] == "P101"}
+             if f["rule"] == "S904"}
     assert found == {("d2_argparse_pathlib.py", "MODEL.DEVICE", 15), ("d2_env_config.py", "config", 8)}
 
 

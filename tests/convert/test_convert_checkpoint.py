@@ -12,6 +12,8 @@ from cfglint.convert.anchors import d2_to_mmdet_anchor_order, mmdet_to_d2_anchor
 from cfglint.convert.proof import verify_checkpoint
 from tests.conftest import SHARED, requires_shared
 
+pytestmark = pytest.mark.slow   # real torch checkpoints converted over the oracle corpus
+
 torch = pytest.importorskip("torch")
 
 ORACLES = SHARED / "oracles"

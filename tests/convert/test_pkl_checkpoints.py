@@ -20,6 +20,8 @@ from cfglint.errors import CfglintError, UnsafeContentError
 from tests.checkpoint.test_malicious import PAYLOADS, _payloads
 from tests.conftest import SHARED, requires_shared, run_cli
 
+pytestmark = pytest.mark.slow   # model-zoo .pkl files converted over the corpus
+
 np = pytest.importorskip("numpy")
 torch = pytest.importorskip("torch")
 

@@ -56,6 +56,11 @@ def test_user_rule_file_adds_a_rule_using_a_builtin_check(tmp_path):
     (("severity: warning", "severity: fatal"), "severity must be one of", 1),
     (("name: neck-channels-changed", "name: NeckChannels"), "kebab-case", 1),
     (("  why: Our exporter assumes it.\n", ""), "lacks why", 1),
+    (("  check: differs\n", ""), "lacks check", 1),
+    (("  check: differs\n", "  check: differs\n  params: {rel_tl: 0.1}\n"), "has no param 'rel_tl'", 1),
+    (("  check: differs\n", "  check: differs\n  params: {rel_tol: fast}\n"), "must be a number", 1),
+    (("{field}: {left}", "{field}: {lefft}"), "names {lefft}, which check 'differs' does not provide", 1),
+    (("check: differs", "check: test_resize"), "does not look at field 'neck.out_channels'", 1),
 ])
 def test_bad_user_rules_are_reported_with_file_and_line(tmp_path, edit, message, line):
     path = write(tmp_path, "# my rules\n\n" + USER_RULE.replace(*edit))
@@ -74,3 +79,33 @@ def test_yaml_syntax_error_in_rule_file(tmp_path):
 def test_missing_rule_file(tmp_path):
     with pytest.raises(CfglintError, match="cannot read rule file"):
         load_rules([str(tmp_path / "nope.yaml")])
+
+
+def test_every_rule_is_bound_to_a_check_of_its_scope():
+    from cfglint.engine.checks import get_check
+    for rule in load_rules():
+        assert get_check(rule.scope, rule.check) is not None, rule.id
+
+
+def test_rules_readme_lists_the_registered_checks():
+    """rules/README.md's check table is generated from the registry (scripts/gen_rules_readme.py)."""
+    from scripts.gen_rules_readme import checks_section
+    readme = (builtin_rules_dir() / "README.md").read_text()
+    assert checks_section() in readme, "rules/README.md is stale: run python scripts/gen_rules_readme.py"
+
+
+def test_builtin_rules_cache_round_trips_and_survives_corruption(tmp_path, monkeypatch):
+    from cfglint.engine import rules as rules_module
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("CFGLINT_NO_CACHE", raising=False)
+    rules_module._builtin_rules.cache_clear()
+    try:
+        parsed = rules_module._builtin_rules()                 # parses, writes the cache
+        [cache] = (tmp_path / "cfglint").glob("rules-*.json")
+        rules_module._builtin_rules.cache_clear()
+        assert rules_module._builtin_rules() == parsed          # read back from the cache
+        cache.write_text("[{\"id\": ")                          # a torn or corrupted cache
+        rules_module._builtin_rules.cache_clear()
+        assert rules_module._builtin_rules() == parsed
+    finally:
+        rules_module._builtin_rules.cache_clear()

@@ -20,6 +20,8 @@ from tests.fuzz import harness
 from tests.fuzz.harness import holds, mutate_bytes
 from tests.fuzz.make_seed_checkpoints import SEED_CLASSES, SEED_SPEC
 
+pytestmark = pytest.mark.fuzz
+
 SEEDS = {path.name: path.read_bytes() for path in sorted((FIXTURES / "hostile" / "checkpoints").iterdir())}
 FORMATS = {"seed_zip.pth": "torch-zip", "seed_legacy.pth": "torch-legacy", "seed_d2.pkl": "d2-pkl",
            "seed.safetensors": "safetensors"}

@@ -13,6 +13,8 @@ from tests.conftest import FIXTURES, HAVE_SHARED, SHARED
 from tests.fuzz.harness import mutate_bytes, mutate_text
 from tests.security.capped import run_capped
 
+pytestmark = pytest.mark.fuzz
+
 CONFIGS_PER_RUN = 12
 CHECKPOINT_CASES = 4
 SEED_DIR = FIXTURES / "hostile" / "checkpoints"

@@ -23,6 +23,8 @@ from tests.conftest import FIXTURES, HAVE_SHARED, SHARED
 from tests.fuzz import harness
 from tests.fuzz.harness import HOSTILE_TOKENS, holds, mutate_text
 
+pytestmark = pytest.mark.fuzz
+
 FILES_PER_KIND = 8
 MUTATIONS_PER_FILE = 8
 #: reader -> (tree, glob under it, framework to force). "shared:" trees come from ../shared/corpus

@@ -11,6 +11,8 @@ from cfglint.engine import EngineConfig
 from cfglint.engine.lint_files import discover, lint_paths
 from tests.conftest import requires_shared
 
+pytestmark = pytest.mark.slow
+
 #: (path relative to the zoo root, rule) of every error-level finding, reviewed.
 MMDET3_ERRORS = {
     # StageCascadeRPNHead forwards **kwargs to AnchorHead, which has no `sampling` (3.x moved

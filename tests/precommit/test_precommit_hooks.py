@@ -16,7 +16,8 @@ import pytest
 
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+pytestmark = [pytest.mark.precommit,
+              pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")]
 
 GOOD = """\
 _base_ = []

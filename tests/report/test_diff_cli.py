@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 
 from tests.conftest import FIXTURES, run_cli
 
@@ -14,7 +16,9 @@ PAIRS = FIXTURES / "pairs"
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text())
 
 
-def pair(name, infer="infer.yaml", train="output/config.yaml"):
+def pair(name, infer="infer.yaml"):
+    """(train, infer) of a fixture pair; the training dump is the one its expected.yaml names."""
+    train = yaml.safe_load((PAIRS / name / "expected.yaml").read_text())["train"]
     return str(PAIRS / name / train), str(PAIRS / name / infer)
 
 
@@ -56,9 +60,7 @@ def test_json_output_is_the_contract_object():
 
 
 def test_sarif_output_validates():
-    result = run_cli("diff", *pair("mm3_caffe_vs_pytorch", "infer.py",
-                                   "work_dirs/parts_faster-rcnn_r50-caffe_fpn_1x_coco/"
-                                   "parts_faster-rcnn_r50-caffe_fpn_1x_coco.py"), "--format", "sarif")
+    result = run_cli("diff", *pair("mm3_caffe_vs_pytorch", "infer.py"), "--format", "sarif")
     assert result.returncode == 1
     log = json.loads(result.stdout)
     jsonschema.validate(log, SCHEMA)
@@ -87,8 +89,7 @@ def test_bad_input_exits_2_without_traceback(args, message):
 
 
 def test_raw_diff_filters_noise_by_default():
-    left, right = pair("mm3_postprocess_changed", "infer.py",
-                       "work_dirs/parts_faster-rcnn_r50_fpn_1x_coco/parts_faster-rcnn_r50_fpn_1x_coco.py")
+    left, right = pair("mm3_postprocess_changed", "infer.py")
     filtered = json.loads(run_cli("diff", "--raw", left, right, "--format", "json").stdout)
     fields = {f["field"] for f in filtered["findings"]}
     assert "model.test_cfg.rcnn.score_thr" in fields and "model.test_cfg.rcnn.max_per_img" in fields
@@ -101,13 +102,13 @@ def test_raw_diff_filters_noise_by_default():
 
 
 def test_pairs_and_settings_from_pyproject(tmp_path):
-    for name in ("d2_nms_changed", "d2_clean_frcnn"):
+    for name in ("d2_nms_changed", "d2_clean_frcnn", "_bases", "_trained"):
         shutil.copytree(PAIRS / name, tmp_path / name)
-    shutil.copytree(PAIRS / "_bases", tmp_path / "_bases")
+    clean, nms = (os.path.relpath(pair(name)[0], PAIRS) for name in ("d2_clean_frcnn", "d2_nms_changed"))
     (tmp_path / "pyproject.toml").write_text(
         '[tool.cfglint]\nfail-on = "warning"\npairs = [\n'
-        '  {train = "d2_clean_frcnn/output/config.yaml", infer = "d2_clean_frcnn/infer.yaml"},\n'
-        '  {train = "d2_nms_changed/output/config.yaml", infer = "d2_nms_changed/infer.yaml"},\n]\n')
+        f'  {{train = "{clean}", infer = "d2_clean_frcnn/infer.yaml"}},\n'
+        f'  {{train = "{nms}", infer = "d2_nms_changed/infer.yaml"}},\n]\n')
     result = run_cli("diff", "--format", "json", cwd=tmp_path)
     reports = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["summary"]["warning"] for r in reports] == [0, 1]

@@ -15,6 +15,8 @@ import pytest
 from tests.fuzz.make_seed_checkpoints import OUT as SEED_DIR
 from tests.security.capped import run_capped
 
+pytestmark = pytest.mark.slow   # resource bombs through the CLI, each in a capped subprocess
+
 N = 100_000              # nesting depth of the deep-nesting cases
 MiB = 1 << 20
 

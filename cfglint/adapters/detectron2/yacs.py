@@ -26,7 +26,7 @@ from cfglint.adapters.detectron2 import compat
 from cfglint.adapters.detectron2.defaults_table import DEFAULTS
 from cfglint.adapters.detectron2.yaml_reader import read_yaml
 from cfglint.adapters.limits import MAX_BASE_DEPTH, read_config_text
-from cfglint.errors import CfglintError, UnsupportedError
+from cfglint.errors import CfglintError, UnknownKeyError, UnsupportedError
 from cfglint.model import Location, ResolvedConfig
 from cfglint.model.resolved import DETECTRON2
 
@@ -354,11 +354,13 @@ def _unknown_key(path: KeyPath, root: Dict[str, Any], where: Location) -> Cfglin
         return CfglintError(f"{full_key}: COMPUTED_ keys are set by code at run time and cannot be loaded "
                             "from a config (remove it, or pass --allow-new-keys)", where.file, where.line)
     if full_key in compat.OLD_NAMES:
-        return CfglintError(f"unknown config key {full_key}: it was renamed to {compat.OLD_NAMES[full_key]} "
-                            "(set VERSION: 1 to load an old config)", where.file, where.line)
+        return UnknownKeyError(f"unknown config key {full_key}: it was renamed to {compat.OLD_NAMES[full_key]} "
+                               "(set VERSION: 1 to load an old config)", full_key, compat.OLD_NAMES[full_key],
+                               where.file, where.line)
     suggestion = difflib.get_close_matches(full_key, list(_dotted_keys(root)), n=1, cutoff=0.75)
     hint = f"; did you mean {suggestion[0]}?" if suggestion else ""
-    return CfglintError(f"unknown config key {full_key}{hint}", where.file, where.line)
+    return UnknownKeyError(f"unknown config key {full_key}{hint}", full_key, suggestion[0] if suggestion else None,
+                           where.file, where.line)
 
 
 def _dotted_keys(tree: Dict[str, Any], prefix: str = "") -> Iterable[str]:

@@ -32,6 +32,7 @@ CLI_SETS: List[str] = []
 
 @dataclass
 class ScriptResolved(ResolvedConfig):
+    from_script = True                                # (a class attribute, not a field)
     input: str = "script"
     script: str = ""
     sink: Optional[str] = None                        # "DefaultPredictor", "init_detector", ...

@@ -9,6 +9,7 @@ or a helper module has none and is "not a config".
 from __future__ import annotations
 
 import ast
+import os
 import re
 from typing import Dict, List, Optional, Tuple
 
@@ -117,7 +118,7 @@ _CONFIG_NAMES = {"model", "dataloader", "train", "optimizer", "lr_multiplier", "
                  "train_cfg", "test_cfg", "val_cfg", "optim_wrapper", "param_scheduler", "img_norm_cfg"}
 
 
-def _looks_like_config(tree: ast.Module, text: str) -> bool:
+def _looks_like_config(tree: ast.Module, text: str, package_init: bool = False) -> bool:
     """A LazyConfig or mmengine config: `L(...)`, a config object by its usual name, `read_base()`,
     a relative import of another config's objects, `model_zoo.get_config`."""
     if "LazyCall" in text or "get_config(" in text:
@@ -125,7 +126,7 @@ def _looks_like_config(tree: ast.Module, text: str) -> bool:
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id in _CONFIG_NAMES for t in stmt.targets):
             return True
-        if isinstance(stmt, ast.With) or (isinstance(stmt, ast.ImportFrom) and stmt.level):
+        if isinstance(stmt, ast.With) or (isinstance(stmt, ast.ImportFrom) and stmt.level and not package_init):
             return True
     return False
 
@@ -146,7 +147,7 @@ def is_not_a_config(path: str, text: str) -> bool:
     tree = parse(path, text)
     if tree is None:
         return False   # the adapter reports the syntax error
-    if sink_calls(tree) or _looks_like_config(tree, text):
+    if sink_calls(tree) or _looks_like_config(tree, text, os.path.basename(path) == "__init__.py"):
         return False
     assigns = False
     for stmt in tree.body:
@@ -164,5 +165,7 @@ def is_not_a_config(path: str, text: str) -> bool:
         if _bare_call(stmt) or (isinstance(stmt, ast.For) and any(_bare_call(s) for s in stmt.body)):
             return True
         if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.With)):
-            assigns = True
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
+            if not all(isinstance(t, ast.Name) and t.id.startswith("__") for t in targets):   # not __all__
+                assigns = True
     return not assigns

@@ -137,12 +137,21 @@ def _as_nodes(node, data):
 def _configured_setup(yaml_path: str) -> Optional[Tuple[str, str]]:
     """`[tool.cfglint] d2-setup = "projects/X/train_net.py:setup"` of the nearest pyproject.toml."""
     from pathlib import Path
-    from cfglint.engine.config import find_pyproject, _read_toml
     start = Path(os.path.dirname(os.path.abspath(yaml_path)))
-    pyproject = find_pyproject(start)
+    pyproject = next((d / "pyproject.toml" for d in [start, *start.parents] if (d / "pyproject.toml").is_file()), None)
     if pyproject is None:
         return None
-    table = _read_toml(pyproject).get("tool", {}).get("cfglint", {})
+    text = read_config_text(str(pyproject))
+    if "d2-setup" not in text and "d2_setup" not in text:
+        return None
+    try:
+        import tomllib
+    except ImportError:   # Python < 3.11
+        return None
+    try:
+        table = tomllib.loads(text).get("tool", {}).get("cfglint", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise CfglintError(f"not valid TOML: {exc}", str(pyproject)) from None
     value = table.get("d2-setup", table.get("d2_setup"))
     if value is None:
         return None

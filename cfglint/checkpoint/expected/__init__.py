@@ -10,16 +10,16 @@ unexpected checkpoint keys can be explained in config terms. Architectures not m
 from __future__ import annotations
 
 from cfglint.checkpoint.expected.layers import ExpectedStateDict, UnsupportedArchitecture
-from cfglint.model.resolved import DETECTRON2, MMDET
 
 __all__ = ["ExpectedStateDict", "UnsupportedArchitecture", "expected_state_dict"]
 
 
 def expected_state_dict(framework: str, config: dict) -> ExpectedStateDict:
-    if framework == DETECTRON2:
-        from cfglint.checkpoint.expected.detectron2 import expected_detectron2
-        return expected_detectron2(config)
-    if framework == MMDET:
-        from cfglint.checkpoint.expected.mmdet import expected_mmdet
-        return expected_mmdet(config)
-    raise UnsupportedArchitecture(f"unknown framework {framework!r}")
+    """The kind's own builder (see its `expected_state_dict` endpoint); unknown kinds are an error."""
+    from cfglint.adapters import kinds
+    from cfglint.errors import CfglintError
+    try:
+        kind = kinds.get(framework)
+    except CfglintError as err:
+        raise UnsupportedArchitecture(err.message) from None
+    return kind.endpoint("expected_state_dict")(config)

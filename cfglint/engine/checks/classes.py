@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from cfglint.engine.checks import model_check, pair_check
+from cfglint.engine.checks import LIST, model_check, pair_check
 from cfglint.engine.context import ModelContext, PairContext, describe, location
 from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
@@ -13,7 +13,7 @@ def _names(names) -> str:
     return ", ".join(repr(n) for n in names[:5]) + (", ..." if len(names) > 5 else "")
 
 
-@pair_check("class_names")
+@pair_check("class_names", placeholders={"detail"}, fields=("classes",))
 def class_names(ctx: PairContext, rule: Rule) -> Iterator[Finding]:
     """Label i means class_names[i]: a reorder is as wrong as a rename, so say which it is."""
     for field in rule.fields:
@@ -35,7 +35,8 @@ def class_names(ctx: PairContext, rule: Rule) -> Iterator[Finding]:
         yield ctx.finding(rule, field, detail=detail)
 
 
-@model_check("classes_count")
+@model_check("classes_count", params={"skip_arch": LIST}, placeholders={"count", "num_classes_desc"},
+             fields=("classes", "num_classes"))
 def classes_count(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     """len(classes) must equal num_classes, or labels and names disagree (mmdet NumClassCheckHook,
     which only runs during training)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Iterator
 
-from cfglint.engine.checks import pair_check
+from cfglint.engine.checks import LIST, NUMBER, TEXT, pair_check
 from cfglint.engine.context import PairContext
 from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
@@ -47,7 +47,8 @@ def differing_fields(ctx: PairContext, rule: Rule) -> Iterator[tuple]:
             yield field, left, right
 
 
-@pair_check("differs")
+@pair_check("differs", params={"direction": TEXT, "right_below": NUMBER, "right_at_least": NUMBER,
+                               "rel_tol": NUMBER, "abs_tol": NUMBER, "none_is_value": LIST})
 def differs(ctx: PairContext, rule: Rule) -> Iterator[Finding]:
     """The field differs; params narrow it: `direction` (lower|higher), `right_below`, `right_at_least`."""
     params = rule.params
@@ -66,7 +67,8 @@ def differs(ctx: PairContext, rule: Rule) -> Iterator[Finding]:
         yield ctx.finding(rule, field)
 
 
-@pair_check("family")
+@pair_check("family", params={"families": LIST, "mode": TEXT, "rel_tol": NUMBER, "abs_tol": NUMBER,
+                              "none_is_value": LIST})
 def family(ctx: PairContext, rule: Rule) -> Iterator[Finding]:
     """Values grouped into families (params.families: list of lists). `mode: across` reports a change
     of family (e.g. BN -> GN: different weights); `mode: within` a change inside one (BN -> FrozenBN:

@@ -9,7 +9,7 @@ from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
 
 
-@model_check("inconsistencies")
+@model_check("inconsistencies", placeholders={"detail"}, fields=())
 def inconsistencies(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     for inc in ctx.model.inconsistencies:
         where = next((loc for loc in inc.locations.values() if loc is not None), None)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from typing import Iterator, List, Tuple
 
-from cfglint.engine.checks import model_check
-from cfglint.engine.checks.lint_partial import is_partial_config
+from cfglint.adapters import kinds
+from cfglint.engine.checks import LIST, MAPPING, model_check
 from cfglint.engine.context import ModelContext
 from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
@@ -20,24 +20,21 @@ from cfglint.model import Location
 def keys_set_by_file(ctx: ModelContext) -> List[Tuple[str, Location]]:
     """(dotted native key, location) of every value the linted file itself writes."""
     resolved = ctx.model.resolved
-    if resolved is None or resolved.syntax != "yacs":
-        return []
     own = os.path.abspath(ctx.model.path)
     return sorted((".".join(map(str, key)), loc) for key, loc in resolved.locations.items()
                   if loc is not None and loc.file and os.path.abspath(loc.file) == own)
 
 
-@model_check("ignored_keys")
+@model_check("ignored_keys", params={"when": MAPPING, "prefixes": LIST}, placeholders={"condition", "key"},
+             fields=(), syntaxes=("yacs",))
 def ignored_keys(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     """params.when: {native key: value} that makes the part absent (all must hold);
     params.prefixes: the native key prefixes that part reads."""
     resolved = ctx.model.resolved
-    if resolved is None or resolved.syntax != "yacs":
-        return
     when = {tuple(key.split(".")): value for key, value in rule.params.get("when", {}).items()}
     if not all(resolved.get(key) == value for key, value in when.items()):
         return
-    if is_partial_config(ctx.model.path) and any(key not in resolved.locations for key in when):
+    if kinds.of(ctx.model).is_partial(ctx.model.path) and any(key not in resolved.locations for key in when):
         return   # a base leaves MASK_ON at its default for the children to set
     condition = ", ".join(f"{'.'.join(key)} is {value!r}" for key, value in when.items())
     for key, where in keys_set_by_file(ctx):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional, Sequence
 
-from cfglint.engine.checks import model_check
+from cfglint.engine.checks import NUMBER, model_check
 from cfglint.engine.context import ModelContext, location
 from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
@@ -37,7 +37,8 @@ def unit_scale_stats(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
             yield ctx.finding(rule, field, value, location(ctx.model, field))
 
 
-@model_check("mean_channel_order")
+@model_check("mean_channel_order", params={"abs_tol": NUMBER}, placeholders={"order", "written_as"},
+             fields=("input.pixel_mean",))
 def mean_channel_order(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     """An ImageNet mean whose canonical (RGB-order) form is the reverse of a known ImageNet mean was
     written in the opposite order to the declared channel order. Other means (a custom dataset's)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 from typing import Any, Iterator, Tuple
 
-from cfglint.engine.checks import model_check
+from cfglint.engine.checks import MAPPING, model_check
 from cfglint.engine.context import ModelContext
 from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
@@ -42,13 +42,13 @@ def is_mmdet2_config(data: dict) -> bool:
     return "data" in data or "img_norm_cfg" in data
 
 
-@model_check("mmdet_unknown_arguments")
+@model_check("mmdet_unknown_arguments", params={"consumed": MAPPING},
+             placeholders={"hint", "key", "owner", "type_name"}, fields=(), kinds=("mmdet",))
 def mmdet_unknown_arguments(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     from cfglint.adapters.mmdet.signatures import ALWAYS_ALLOWED, load_signatures
 
     resolved = ctx.model.resolved
-    if ctx.model.framework != "mmdet" or resolved is None or not isinstance(resolved.data.get("model"), dict) \
-            or is_mmdet2_config(resolved.data):
+    if resolved is None or not isinstance(resolved.data.get("model"), dict) or is_mmdet2_config(resolved.data):
         return
     signatures = load_signatures()
     consumed = {slot: set(keys) for slot, keys in rule.params.get("consumed", {}).items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from cfglint.engine.checks import model_check
+from cfglint.engine.checks import NUMBER, model_check
 from cfglint.engine.context import ModelContext, describe, location
 from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
@@ -14,7 +14,7 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-@model_check("value_range")
+@model_check("value_range", params={"below": NUMBER, "at_least": NUMBER, "at_most": NUMBER})
 def value_range(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     """params: `below` and/or `at_least` bounds; a number (or any number in a list) with
     value < below or value >= at_least is reported. Bounds are exclusive/inclusive as named."""
@@ -28,7 +28,8 @@ def value_range(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
             yield ctx.finding(rule, field, value, location(ctx.model, field))
 
 
-@model_check("test_scale_in_training_range")
+@model_check("test_scale_in_training_range", placeholders={"train_desc", "train_max", "train_min"},
+             fields=("test.resize.short_edge",))
 def test_scale_in_training_range(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     """The test short edge against [min, max] of the training short edges (0 = no resize: skipped,
     the image keeps its own size and that is a deliberate choice)."""
@@ -43,7 +44,7 @@ def test_scale_in_training_range(ctx: ModelContext, rule: Rule) -> Iterator[Find
                           train_desc=describe(ctx.model, "train.resize.short_edge"))
 
 
-@model_check("range_sampling_sizes")
+@model_check("range_sampling_sizes", placeholders={"count"}, fields=("train.resize.short_edge",))
 def range_sampling_sizes(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     """Detectron2 ResizeShortestEdge(sample_style='range') asserts exactly two sizes (min, max)."""
     field = "train.resize.short_edge"

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
-from cfglint.engine.checks import model_check
+from cfglint.engine.checks import TEXT, model_check
 from cfglint.engine.context import ModelContext, describe, location
 from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
@@ -67,7 +67,9 @@ def _actual(ctx: ModelContext, aspect: str):
     return std_kind(value) if aspect == "std" else value
 
 
-@model_check("weights_convention")
+@model_check("weights_convention", params={"aspect": TEXT},
+             placeholders={"convention", "expected", "weights_desc"},
+             fields=("input.pixel_std", "input.channel_order", "backbone.style"))
 def weights_convention(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     """params.aspect: std | channel_order | style. Only a value of the *other* known convention is
     reported; statistics of no known convention (custom data, 0-1 scale) are other rules' business."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional, Tuple
 
-from cfglint.engine.checks import pair_check
+from cfglint.engine.checks import TEXT, pair_check
 from cfglint.engine.checks.compare import differing_fields
 from cfglint.engine.context import PairContext
 from cfglint.engine.finding import Finding
@@ -22,7 +22,8 @@ def training_range(ctx: PairContext) -> Optional[Tuple[int, int]]:
     return min(sizes), max(sizes)
 
 
-@pair_check("test_resize")
+@pair_check("test_resize", params={"range": TEXT}, placeholders={"train_max", "train_min"},
+            fields=("test.resize.short_edge", "test.resize.max_size"))
 def test_resize(ctx: PairContext, rule: Rule) -> Iterator[Finding]:
     """params.range: `inside` reports a changed test resize the network was trained for (or that
     cannot be judged), `outside` one outside the training scale range."""

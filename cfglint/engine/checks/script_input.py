@@ -9,10 +9,10 @@ from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
 
 
-@model_check("script_unknowns")
+@model_check("script_unknowns", placeholders={"line", "key", "reason"}, fields=())
 def script_unknowns(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     resolved = getattr(ctx.model, "resolved", None)
-    if getattr(resolved, "input", "config") != "script":
+    if not getattr(resolved, "from_script", False):
         return
     if resolved.unknown_config is not None:
         reason = next((why for loc, why in resolved.notes if loc == resolved.unknown_config), "not known statically")
