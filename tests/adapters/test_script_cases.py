@@ -73,7 +73,8 @@ def _get(model, dotted):
     return node
 
 
-pytestmark = [pytest.mark.shared, pytest.mark.skipif(not _cases(), reason="../shared/cases/serving is not present")]
+pytestmark = [pytest.mark.slow, pytest.mark.shared,
+              pytest.mark.skipif(not _cases(), reason="../shared/cases/serving is not present")]
 
 
 @pytest.mark.parametrize("name", [n for n in _cases() if _case(n)["expect_raw"]])
