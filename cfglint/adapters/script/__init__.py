@@ -15,7 +15,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from cfglint.adapters.script.detect import builds_config, sink_calls
 from cfglint.errors import CfglintError
 from cfglint.model import ResolvedConfig
 from cfglint.model.location import Location
@@ -47,6 +46,17 @@ class ScriptResolved(ResolvedConfig):
     tree: Any = None                                  # the script's ast.Module (image-flow analysis)
     sinks: List[Any] = field(default_factory=list)    # every Sink reached, in order
     models: List[Any] = field(default_factory=list)
+
+
+def builds_config(path: str, text: str) -> bool:
+    """Whether this .py builds a config and gives it to a model (one parse; see detect.py)."""
+    from cfglint.adapters.script.detect import builds_config as _builds
+    return _builds(path, text)
+
+
+def sink_calls(tree):
+    from cfglint.adapters.script.detect import sink_calls as _sinks
+    return _sinks(tree)
 
 
 def _parse_sets(sets: Sequence[str]) -> Dict[str, Any]:
