@@ -193,3 +193,13 @@ def test_addon_from_outside_the_repository_reads_the_yaml_and_says_keys_are_unch
     resolved = resolve("d2_external_addon.py")
     assert resolved.data["MODEL"]["DENSEPOSE_ON"] is True and resolved.data["MODEL"]["ROI_HEADS"]["NUM_CLASSES"] == 1
     assert resolved.unknown["the keys add_densepose_config adds"].line == 5
+
+
+def test_predictor_subclass_with_super_init(in_scripts):
+    from cfglint.adapters.script import builds_config
+    assert builds_config("d2_predictor_subclass.py", (SCRIPTS / "d2_predictor_subclass.py").read_text())
+    resolved = resolve("d2_predictor_subclass.py")
+    assert resolved.sink == "DefaultPredictor" and resolved.sink_location.line == 6   # super().__init__(cfg)
+    assert resolved.data["MODEL"]["ROI_HEADS"]["NUM_CLASSES"] == 7
+    assert resolved.locations[("MODEL", "ROI_HEADS", "NUM_CLASSES")].line == 14
+    assert resolved.served_checkpoint == "w.pth"

@@ -70,6 +70,13 @@ def sink_calls(tree: ast.Module) -> List[Tuple[str, ast.Call]]:
     names = imported_names(tree)
     found: List[Tuple[str, ast.Call]] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):   # `class BatchPredictor(DefaultPredictor)`
+            for base in node.bases:
+                name = dotted(base)
+                sink = _sink_of(name, names) if name else None
+                if sink is not None:
+                    found.append((sink, node))
+            continue
         if not isinstance(node, ast.Call):
             continue
         name = dotted(node.func)

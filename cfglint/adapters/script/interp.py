@@ -311,6 +311,10 @@ class Interpreter:
                     self.exec_stmt(item, env, attrs)
                 except (_Return, _Break, _Continue):
                     pass
+            for value in attrs.values():   # a class body is no closure of its methods
+                func = value[1] if isinstance(value, tuple) else value
+                if isinstance(func, Func) and func.scope is attrs:
+                    func.scope = None
             scope[stmt.name] = cls
         elif isinstance(stmt, ast.Return):
             raise _Return(None if stmt.value is None else self.eval(stmt.value, env, local))
@@ -804,6 +808,18 @@ class Interpreter:
             if found is _MISSING:
                 return self.unknown(node, f"{obj.cls.name} has no attribute {name}")
             return self._bind(found, obj)
+        if isinstance(obj, _Super):
+            for base in obj.inst.cls.bases:
+                if isinstance(base, Class):
+                    found = base.lookup(name)
+                    if found is not _MISSING:
+                        return self._bind(found, obj.inst)
+                elif isinstance(base, Ext) and name == "__init__":
+                    return _SuperInit(base, obj.inst)
+            return self.unknown(node, f"super().{name}")
+        if isinstance(obj, Instance) and name not in obj.attrs and "__base_result__" in obj.attrs and \
+                obj.cls.lookup(name) is _MISSING:
+            return self.get_attr(obj.attrs["__base_result__"], name, node)
         if isinstance(obj, Class):
             found = obj.lookup(name)
             if found is _MISSING:
@@ -827,6 +843,10 @@ class Interpreter:
         return found
 
     def _e_Call(self, node, env, local):
+        if isinstance(node.func, ast.Name) and node.func.id == "super" and local is not None and \
+                (local is None or "super" not in local) and "super" not in env:
+            first = next(iter(local.values()), None) if local else None
+            return _Super(first) if isinstance(first, Instance) else self.unknown(node, "super() outside a method")
         func = self.eval(node.func, env, local)
         args: List[Any] = []
         for arg in node.args:
@@ -861,8 +881,11 @@ class Interpreter:
         if isinstance(func, Class):
             inst = Instance(func)
             init = func.lookup("__init__")
+            external = _external_base(func)
             if isinstance(init, Func):
                 self.call_func(init, [inst, *args], kwargs, node)
+            elif external is not None:   # `class MyPredictor(DefaultPredictor)` without its own __init__
+                inst.attrs["__base_result__"] = self.call(external, args, kwargs, node)
             elif args or kwargs:
                 fields = [st.target.id for st in func.node.body
                           if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name)]
@@ -874,6 +897,10 @@ class Interpreter:
             return inst
         if isinstance(func, Builtin):
             return func.fn(self, args, kwargs, node)
+        if isinstance(func, _SuperInit):
+            result = self.call(func.base, args, kwargs, node)
+            func.inst.attrs["__base_result__"] = result
+            return None
         return self.apis.call(self, func, args, kwargs, node)
 
     def call_func(self, func: Func, args: List[Any], kwargs: Dict[str, Any], node: ast.AST) -> Any:
@@ -965,6 +992,27 @@ class Interpreter:
         if isinstance(value, (View, D2State, MMState, LazyState)):
             return self.apis.plain(self, value)
         return value
+
+
+class _Super:
+    def __init__(self, inst: "Instance"):
+        self.inst = inst
+
+
+class _SuperInit:
+    def __init__(self, base: Ext, inst: "Instance"):
+        self.base, self.inst = base, inst
+
+
+def _external_base(cls: "Class") -> Optional[Ext]:
+    for base in cls.bases:
+        if isinstance(base, Ext):
+            return base
+        if isinstance(base, Class) and not isinstance(base.lookup("__init__"), Func):
+            found = _external_base(base)
+            if found is not None:
+                return found
+    return None
 
 
 class LazyImport:
