@@ -203,3 +203,23 @@ def test_predictor_subclass_with_super_init(in_scripts):
     assert resolved.data["MODEL"]["ROI_HEADS"]["NUM_CLASSES"] == 7
     assert resolved.locations[("MODEL", "ROI_HEADS", "NUM_CLASSES")].line == 14
     assert resolved.served_checkpoint == "w.pth"
+
+
+def test_mmdet2_config_through_init_detector_gets_2x_semantics(tmp_path):
+    from tests.conftest import HAVE_SHARED, SHARED
+    config = SHARED / "cases" / "serving" / "mm2-build-detector" / "configs" / "faster_rcnn" / "faster_rcnn_r50_fpn_1x_coco.py"
+    if not HAVE_SHARED or not config.is_file():
+        pytest.skip("../shared is not present")
+    script = tmp_path / "serve.py"
+    script.write_text(f"from mmdet.apis import init_detector\nmodel = init_detector({str(config)!r}, 'latest.pth', "
+                      "cfg_options={'model.test_cfg.rcnn.score_thr': 0.5})\n")
+    # mmdet 2.x init_detector (mmdet/apis/inference.py, v2.28): merge_from_dict, then pretrained (or the
+    # backbone init_cfg) to None and model.train_cfg to None
+    expected = _mmengine(f"cfg = Config.fromfile({str(config)!r})\n"
+                         "cfg.merge_from_dict({'model.test_cfg.rcnn.score_thr': 0.5})\n"
+                         "if 'pretrained' in cfg.model:\n    cfg.model.pretrained = None\n"
+                         "elif 'init_cfg' in cfg.model.get('backbone', {}):\n    cfg.model.backbone.init_cfg = None\n"
+                         "cfg.model.train_cfg = None\nprint(json.dumps(cfg.to_dict()))")
+    resolved = resolve(str(script))
+    assert _plain(resolved.data) == expected
+    assert resolved.data["model"]["train_cfg"] is None

@@ -109,7 +109,9 @@ def init_detector(it, args, kwargs, node) -> Any:
     cfg_options = args[4] if len(args) > 4 else kwargs.get("cfg_options")
     state = _config_arg(it, config, node)
     cfg_options = it.plain(cfg_options)
-    if cfg_options is not None:
+    if state.unknown_from is None and _is_mmdet2_config(state.data):
+        _init_detector_2x(it, state, cfg_options, node)
+    elif cfg_options is not None:
         merge_from_dict(it, state, cfg_options, node)
     elif state.unknown_from is None:
         backbone = _lookup(state.data, ("model", "backbone"))
@@ -118,6 +120,27 @@ def init_detector(it, args, kwargs, node) -> Any:
     model = _sink(it, "init_detector", state, node)
     _checkpoint(it, model, checkpoint, node)
     return model
+
+
+def _is_mmdet2_config(data: Dict[str, Any]) -> bool:
+    """An MMDetection 2.x config (`data=dict(train=..., test=...)`, no 3.x dataloaders): served by
+    mmdet 2.x, whose init_detector differs from 3.x."""
+    return isinstance(data.get("data"), dict) and "test_dataloader" not in data and "train_dataloader" not in data
+
+
+def _init_detector_2x(it, state: MMState, cfg_options: Any, node) -> None:
+    """mmdet 2.x `init_detector`: cfg_options merged, then `pretrained` (or the backbone's init_cfg)
+    dropped and `model.train_cfg` set to None."""
+    if cfg_options is not None:
+        merge_from_dict(it, state, cfg_options, node)
+    model = _lookup(state.data, ("model",))
+    if not isinstance(model, dict):
+        return
+    if "pretrained" in model:
+        _set(it, state, ("model", "pretrained"), None, node)
+    elif isinstance(model.get("backbone"), dict) and "init_cfg" in model["backbone"]:
+        _set(it, state, ("model", "backbone", "init_cfg"), None, node)
+    _set(it, state, ("model", "train_cfg"), None, node)
 
 
 def _checkpoint(it, model: ModelObj, checkpoint: Any, node) -> None:
