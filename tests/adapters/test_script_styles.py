@@ -223,3 +223,10 @@ def test_mmdet2_config_through_init_detector_gets_2x_semantics(tmp_path):
     resolved = resolve(str(script))
     assert _plain(resolved.data) == expected
     assert resolved.data["model"]["train_cfg"] is None
+
+
+def test_parse_args_of_an_explicit_list(in_scripts):
+    resolved = resolve("d2_explicit_argv.py")
+    heads = resolved.data["MODEL"]["ROI_HEADS"]
+    assert heads["NUM_CLASSES"] == 6 and heads["SCORE_THRESH_TEST"] == 0.45
+    assert resolved.data["TEST"]["AUG"]["ENABLED"] is True and not resolved.unknown

@@ -705,6 +705,7 @@ def _add_argument(it, parser, args, kwargs, node):
         flag = names[0]
         value = Unknown(where, f"{flag} has no default: its value is given on the command line")
     parser.values[dest] = value
+    parser.specs.append((names, dest, action, nargs, kwargs.get("type")))
     return None
 
 
@@ -719,11 +720,74 @@ def argparse_remainder():
 
 def _parse_args(it, parser, args, kwargs, node):
     from cfglint.adapters.script.interp import Namespace
-    if args and not is_unknown(args[0]) and it.plain(args[0]) not in (None, []):
-        return it.unknown(node, "parse_args of an explicit argument list")
-    ns = Namespace(dict(parser.values))
+    values = dict(parser.values)
+    argv = it.plain(args[0]) if args else it.plain(kwargs.get("args"))
+    if argv not in (None, []):
+        parsed = _parse_argv(it, parser, argv, node)
+        if is_unknown(parsed):
+            return parsed
+        values.update(parsed)
+    ns = Namespace(values)
     return (ns, []) if node and isinstance(getattr(node, "func", None), ast.Attribute) and \
         node.func.attr == "parse_known_args" else ns
+
+
+def _parse_argv(it, parser, argv, node):
+    """argparse on an explicit list of literal strings (`parse_args(["--config-file", "x.yaml"])`)."""
+    if not isinstance(argv, (list, tuple)) or not all(isinstance(a, str) for a in argv):
+        return argv if is_unknown(argv) else it.unknown(node, "parse_args of an argument list that is not known")
+    options = {name: spec for spec in parser.specs for name in spec[0] if name.startswith("-")}
+    positionals = [spec for spec in parser.specs if not spec[0][0].startswith("-")]
+    out: Dict[str, Any] = {}
+    rest: List[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token.startswith("-") and token != "-" and not rest:
+            name, eq, inline = token.partition("=")
+            spec = options.get(name)
+            if spec is None:
+                return it.unknown(node, f"parse_args of the unknown option {name}")
+            _, dest, action, nargs, kind = spec
+            if action in ("store_true", "store_false"):
+                out[dest] = action == "store_true"
+                i += 1
+                continue
+            if nargs in ("+", "*"):
+                j = i + 1
+                while j < len(argv) and not argv[j].startswith("-"):
+                    j += 1
+                out[dest] = [_typed(it, v, kind, node) for v in argv[i + 1:j]]
+                i = j
+                continue
+            if eq:
+                out[dest] = _typed(it, inline, kind, node)
+                i += 1
+            elif i + 1 < len(argv):
+                out[dest] = _typed(it, argv[i + 1], kind, node)
+                i += 2
+            else:
+                return it.unknown(node, f"{name} without a value")
+            continue
+        rest.append(token)
+        i += 1
+    for spec in positionals:
+        _, dest, _, nargs, kind = spec
+        if nargs in ("...", "*", "+"):
+            out[dest] = list(rest)
+            rest = []
+        elif rest:
+            out[dest] = _typed(it, rest.pop(0), kind, node)
+    return out
+
+
+def _typed(it, value: str, kind, node):
+    if kind in ("int", "float"):
+        kind = BUILTINS[kind]
+    from cfglint.adapters.script.interp import Builtin
+    if isinstance(kind, Builtin):
+        return kind.fn(it, [value], {}, node)
+    return value
 
 
 def _dict_method(name):

@@ -96,6 +96,17 @@ class Parser:
     def __init__(self, where: Location, d2_defaults: bool = False):
         self.where = where
         self.values: Dict[str, Any] = {}
+        #: (option strings, dest, action, nargs, type) of each add_argument, for explicit argv lists
+        self.specs: List[Tuple[List[str], str, Any, Any, Any]] = []
+        if d2_defaults:
+            self.specs = [(["--config-file"], "config_file", None, None, None),
+                          (["--resume"], "resume", "store_true", None, None),
+                          (["--eval-only"], "eval_only", "store_true", None, None),
+                          (["--num-gpus"], "num_gpus", None, None, "int"),
+                          (["--num-machines"], "num_machines", None, None, "int"),
+                          (["--machine-rank"], "machine_rank", None, None, "int"),
+                          (["--dist-url"], "dist_url", None, None, None),
+                          (["opts"], "opts", None, "...", None)]
         if d2_defaults:   # detectron2.engine.default_argument_parser(), run with no arguments
             self.values.update({"config_file": Unknown(where, "--config-file is given on the command line"),
                                 "resume": False, "eval_only": False, "num_gpus": 1, "num_machines": 1,
