@@ -230,3 +230,10 @@ def test_parse_args_of_an_explicit_list(in_scripts):
     heads = resolved.data["MODEL"]["ROI_HEADS"]
     assert heads["NUM_CLASSES"] == 6 and heads["SCORE_THRESH_TEST"] == 0.45
     assert resolved.data["TEST"]["AUG"]["ENABLED"] is True and not resolved.unknown
+
+
+def test_settings_read_from_json_and_yaml_files(in_scripts):
+    resolved = resolve("d2_settings_files.py")
+    heads = resolved.data["MODEL"]["ROI_HEADS"]
+    assert heads["SCORE_THRESH_TEST"] == 0.35 and heads["NUM_CLASSES"] == 2        # settings/*.json|yaml
+    assert resolved.served_checkpoint == "output/model_0009999.pth" and not resolved.unknown

@@ -79,9 +79,48 @@ def _setattr(it, args, kwargs, node):
     return None
 
 
+class FileVal:
+    """`open(path)` of a literal path: its text is read (never executed) when json/yaml parse it."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+
 @_b("open")
 def _open(it, args, kwargs, node):
+    path = args[0].path if args and isinstance(args[0], PathVal) else (it.plain(args[0]) if args else None)
+    mode = args[1] if len(args) > 1 else kwargs.get("mode", "r")
+    if isinstance(path, str) and mode in ("r", "rt") and os.path.isfile(path):
+        return FileVal(path)
     return it.unknown(node, "the content of a file the script opens")
+
+
+def _file_text(it, value, node):
+    from cfglint.adapters.limits import read_config_text
+    if isinstance(value, FileVal):
+        return read_config_text(value.path)
+    if isinstance(value, PathVal):
+        return read_config_text(value.path)
+    return value
+
+
+def _parse_data(it, root, last, args, kwargs, node):
+    """json.load(s) / yaml.safe_load of a file the script names: plain data, read statically."""
+    if not args:
+        return it.unknown(node, f"{root}.{last}()")
+    text = _file_text(it, args[0], node) if last in ("load", "safe_load") or root == "yaml" else it.plain(args[0])
+    if not isinstance(text, str):
+        return text if is_unknown(text) else it.unknown(node, f"{root}.{last}() of a value outside the script")
+    try:
+        if root == "json":
+            import json
+            return json.loads(text)
+        from cfglint.adapters.detectron2.yaml_reader import read_yaml
+        return read_yaml(text, getattr(args[0], "path", "<yaml>")).data
+    except CfglintError:
+        raise
+    except Exception:   # noqa: BLE001 - the script would fail here
+        return it.unknown(node, f"{root}.{last}() of text that does not parse")
 
 
 # ---------------------------------------------------------------------------------------- calls
@@ -117,6 +156,10 @@ def _call_ext(it, qual: str, args: List[Any], kwargs: Dict[str, Any], node: ast.
         return Parser(it.loc(node))
     if root == "copy" and last == "deepcopy" and args:
         return _clone(args[0])
+    if (root == "json" and last in ("load", "loads")) or (root == "yaml" and last in ("safe_load", "load")):
+        if root == "yaml" and last == "load" and "Safe" not in str(getattr(kwargs.get("Loader"), "qual", "")):
+            return it.unknown(node, "yaml.load with a loader that may construct objects")
+        return _parse_data(it, root, last, args, kwargs, node)
     if root in ("detectron2", "fvcore", "yacs"):
         return _d2_call(it, parts, last, last2, args, kwargs, node)
     if root in ("mmdet", "mmengine", "mmcv", "mmrotate", "mmyolo"):
@@ -543,7 +586,16 @@ def get_attr(it, obj: Any, name: str, node) -> Any:
             return _Method(_MM_METHOD_FNS.get(name, _generic_method(name)), obj)
         return get_key(it, obj, name, node)
     if isinstance(obj, PathVal):
+        if name == "read_text":
+            return _Method(lambda it, target, args, kwargs, node: _file_text(it, target, node)
+                           if os.path.isfile(target.path) else it.unknown(node, "a file that does not exist"), obj)
         return _path_attr(it, obj, name, node)
+    if isinstance(obj, FileVal):
+        if name == "read":
+            return _Method(lambda it, target, args, kwargs, node: _file_text(it, target, node), obj)
+        if name in ("__enter__", "close"):
+            return _Method(lambda it, target, args, kwargs, node: target, obj)
+        return it.unknown(node, f"file.{name}")
     if isinstance(obj, str):
         return _str_method(it, obj, name, node)
     if isinstance(obj, dict) and name in ("get", "items", "keys", "values", "copy", "update", "setdefault", "pop"):
