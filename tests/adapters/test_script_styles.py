@@ -237,3 +237,9 @@ def test_settings_read_from_json_and_yaml_files(in_scripts):
     heads = resolved.data["MODEL"]["ROI_HEADS"]
     assert heads["SCORE_THRESH_TEST"] == 0.35 and heads["NUM_CLASSES"] == 2        # settings/*.json|yaml
     assert resolved.served_checkpoint == "output/model_0009999.pth" and not resolved.unknown
+
+
+def test_addon_imported_after_sys_path_insert(in_scripts):
+    resolved = resolve("d2_sys_path_addon.py")
+    assert resolved.data["MODEL"]["PARTS"] == {"ENABLED": True}
+    assert resolved.data["MODEL"]["ROI_HEADS"]["NUM_CLASSES"] == 4 and not resolved.unknown

@@ -149,6 +149,12 @@ def _call_ext(it, qual: str, args: List[Any], kwargs: Dict[str, Any], node: ast.
         return _os(it, parts, args, kwargs, node)
     if root == "pathlib" and last in ("Path", "PurePath", "PosixPath"):
         return _path_new(it, args, node)
+    if qual in ("sys.path.insert", "sys.path.append"):
+        where = args[-1] if args else None
+        where = where.path if isinstance(where, PathVal) else it.plain(where)
+        if isinstance(where, str):   # modules the script imports next may live there
+            it.extra_roots.append(os.path.abspath(where))
+        return None
     if root == "sys":
         return it.unknown(node, f"{qual}() at run time")
     if root == "argparse" and last == "ArgumentParser":
@@ -298,6 +304,10 @@ def _d2_call(it, parts, last, last2, args, kwargs, node):
         return view
     if last2 == "LazyConfig.load":
         path = _path_arg(it, args, kwargs, "filename", node)
+        if isinstance(path, str) and not os.path.isfile(path):
+            path = it.unknown(node, f"{path} does not exist (relative paths are read from the working directory)")
+        if is_unknown(path):
+            it.note(path)
         return LazyState(path, where)
     if last2 == "LazyConfig.apply_overrides":
         target = args[0] if args else None

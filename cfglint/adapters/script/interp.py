@@ -154,6 +154,7 @@ class Interpreter:
         self.repo_root = _repo_root(os.path.dirname(os.path.abspath(script)))
         self.current: Optional[Module] = None
         self.addon_calls: List[Tuple[str, str]] = []
+        self.extra_roots: List[str] = []        # sys.path.insert/append of literal directories
         self.conditions: List[Unknown] = []     # unknown conditions around the statement being run
 
     # ------------------------------------------------------------------ modules
@@ -206,8 +207,8 @@ class Interpreter:
                 base = os.path.dirname(base)
             roots = [base]
         else:
-            roots = [os.path.dirname(os.path.abspath(from_file)), os.path.dirname(os.path.abspath(self.script)),
-                     self.cwd]
+            roots = [*reversed(self.extra_roots), os.path.dirname(os.path.abspath(from_file)),
+                     os.path.dirname(os.path.abspath(self.script)), self.cwd]
             directory = os.path.dirname(os.path.abspath(from_file))
             while self.repo_root and directory.startswith(self.repo_root) and directory != self.repo_root:
                 directory = os.path.dirname(directory)
