@@ -71,6 +71,12 @@ def _resolve_path(path: str, kind: Optional[kinds.Kind], opts: Sequence[str], al
                            f"expected one of {', '.join(CONFIG_SUFFIXES)}", file=path)
     if kind is None:
         kind = kinds.detect(path, "" if "://" in path else read_config_text(path), named=True)
+    if kind is None and suffix == ".py" and "://" not in path:
+        import re
+        if re.search(r"^[ \t]*(?:from|import)[ \t]+(?:detectron2|mmdet|mmengine|mmcv)\b", read_config_text(path),
+                     re.M):   # framework code that builds no config
+            from cfglint.adapters.script import NOT_A_CONFIG
+            raise CfglintError(NOT_A_CONFIG, file=path)
     if kind is None:
         names = " or ".join(k.title for k in kinds.frameworks())
         raise CfglintError(f"cannot tell whether this is a {names} config; pass --framework", file=path)
@@ -87,6 +93,9 @@ def resolve_text(text: str, filename: str) -> ResolvedConfig:
 
 def normalize(resolved: ResolvedConfig) -> CommonModel:
     """Map a ResolvedConfig onto the common model, with provenance."""
+    if getattr(resolved, "from_script", False):   # values a serving script leaves unknown: masked
+        from cfglint.adapters.script.normalize import normalize_script
+        return normalize_script(resolved, lambda r: kinds.of(r).normalize(r))
     return kinds.of(resolved).normalize(resolved)
 
 

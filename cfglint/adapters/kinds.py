@@ -26,6 +26,7 @@ from cfglint.model import CommonModel, ResolvedConfig
 
 #: The registered kinds, in detection order: the first whose `detect` claims a file reads it.
 _MODULES = (
+    "cfglint.adapters.script.kind",      # before the frameworks: a script that builds a config is a script
     "cfglint.adapters.detectron2.kind",
     "cfglint.adapters.mmdet.kind",
 )

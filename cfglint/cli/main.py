@@ -52,8 +52,29 @@ def split_opts(argv: List[str]) -> Tuple[List[str], List[str]]:
     mmengine --cfg-options semantics for mmdet configs."""
     if "--opts" in argv:
         i = argv.index("--opts")
-        return argv[:i], argv[i + 1:]
-    return argv, []
+        return _split_sets(argv[:i]), argv[i + 1:]
+    return _split_sets(argv), []
+
+
+def _split_sets(argv: List[str]) -> List[str]:
+    """`--set NAME=VALUE` (repeatable): values for what a serving script leaves unknown (an argparse
+    option without default, `sys.argv[1]` as `argv[1]`, `os.environ["X"]` as `env.X`)."""
+    if not any(a == "--set" or a.startswith("--set=") for a in argv):
+        return argv
+    from cfglint.adapters import script
+    rest: List[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--set" and i + 1 < len(argv):
+            script.CLI_SETS.append(argv[i + 1])
+            i += 2
+            continue
+        if argv[i].startswith("--set="):
+            script.CLI_SETS.append(argv[i][len("--set="):])
+        else:
+            rest.append(argv[i])
+        i += 1
+    return rest
 
 
 def run(argv: Optional[List[str]] = None) -> None:

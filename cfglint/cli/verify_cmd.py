@@ -24,8 +24,9 @@ class Engine(str, Enum):
 
 def verify(
     ctx: typer.Context,
-    checkpoint: str = typer.Argument(..., help="Checkpoint: .pth/.pt (zip or legacy), Detectron2 .pkl, .safetensors, "
-                                               "or an fsspec URL (s3://, gs://, https://)."),
+    checkpoint: Optional[str] = typer.Argument(None, help="Checkpoint: .pth/.pt (zip or legacy), Detectron2 .pkl, "
+                                               ".safetensors, or an fsspec URL (s3://, gs://, https://). Default: "
+                                               "the checkpoint a serving script given as --config loads."),
     config: str = typer.Option(..., "--config", "-c", help="The config the checkpoint will be served with."),
     output_format: FindingsFormat = FORMAT_OPTION,
     framework: Optional[Framework] = FRAMEWORK_OPTION,
@@ -50,6 +51,8 @@ def verify(
     output_format = as_output_format(output_format)
     run_settings = settings(ctx, select, ignore, rules, fail_on, framework, allow_new_keys)
     engine_cfg, rule_set = engine_setup(run_settings)
+    if checkpoint is None:
+        checkpoint = _served_checkpoint(config, run_settings)
     try:
         report = app.verify(checkpoint, config, run_settings, engine_config=engine_cfg, engine=engine.value,
                             timeout=timeout)
@@ -60,6 +63,24 @@ def verify(
                                     colour=findings_text.use_colour(stdout_is_tty())))
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _served_checkpoint(config: str, run_settings) -> str:
+    """The checkpoint a serving script loads (cfg.MODEL.WEIGHTS, init_detector's checkpoint, ...)."""
+    from cfglint.adapters import resolve
+    try:
+        resolved = resolve(config, framework=run_settings.framework, opts=run_settings.opts,
+                           allow_new_keys=run_settings.allow_new_keys)
+    except CfglintError as err:
+        print_error(err)
+        raise typer.Exit(2)
+    served = getattr(resolved, "served_checkpoint", None)
+    if not served:
+        print_error(CfglintError("no CHECKPOINT given, and the config names none the script loads; "
+                                 "pass the checkpoint to verify", config))
+        raise typer.Exit(2)
+    typer.echo(f"verifying {served} ({resolved.served_checkpoint_location} loads it)", err=True)
+    return served
 
 
 def register(app: typer.Typer) -> None:

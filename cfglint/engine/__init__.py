@@ -77,5 +77,9 @@ def _finish(findings: List[Finding], models: List[CommonModel], rules: RuleSet,
     from cfglint.engine import suppress
 
     findings = [f for f in findings if f.rule in evaluated]
+    # A serving script's values it cannot know (sys.argv, an option without default) are never judged.
+    unknown = set().union(*(getattr(m, "unknown_fields", ()) for m in models))
+    if unknown:
+        findings = [f for f in findings if f.field not in unknown]
     findings = suppress.apply(findings, suppress.collect(models), rules, evaluated)
     return sorted(findings, key=sort_key)

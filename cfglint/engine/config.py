@@ -25,7 +25,7 @@ from cfglint.engine.finding import SEVERITIES
 from cfglint.errors import CfglintError
 
 _KEYS = {"select", "ignore", "rules", "fail-on", "fail_on", "raw-exclude", "raw_exclude", "pairs",
-         "allow-roots", "allow_roots"}
+         "allow-roots", "allow_roots", "d2-setup", "d2_setup"}   # d2-setup: read by adapters/script/project.py
 
 
 @dataclass

@@ -49,7 +49,7 @@ def discover(paths: Sequence[str], framework: Optional[str] = None) -> Tuple[Lis
     skipped: List[str] = []
     for path in paths:
         if not os.path.isdir(path):
-            if os.path.exists(path) and framework is None and detect_framework(path) is None \
+            if os.path.exists(path) and framework is None and _config_kind(path, detect_framework) is None \
                     and not _feeds_a_detector(path):
                 skipped.append(path)
             else:
@@ -57,8 +57,25 @@ def discover(paths: Sequence[str], framework: Optional[str] = None) -> Tuple[Lis
             continue
         for candidate in _walk(path):
             if candidate.endswith(CONFIG_SUFFIXES):
-                (found if detect_framework(candidate) or _feeds_a_detector(candidate) else skipped).append(candidate)
+                (found if _config_kind(candidate, detect_framework) or _feeds_a_detector(candidate)
+                 else skipped).append(candidate)
     return found, skipped
+
+
+def _config_kind(path: str, detect_framework) -> Optional[str]:
+    """The kind of a config file, or None for Python that only carries framework marks: a training
+    entry point, dataset registration, registered modules, a package `__init__` (see
+    adapters/script/detect.py `is_not_a_config`; a script that builds a config is its own kind)."""
+    kind = detect_framework(path)
+    if kind is not None and path.endswith(".py"):
+        from cfglint.adapters.limits import read_config_text
+        from cfglint.adapters.script.detect import is_not_a_config
+        try:
+            if is_not_a_config(path, read_config_text(path)):
+                return None
+        except CfglintError:
+            pass
+    return kind
 
 
 def _walk(root: str) -> Iterable[str]:
@@ -89,7 +106,7 @@ def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False,
         except CfglintError as again:
             return FileReport(path, error=again)
     except CfglintError as err:
-        if _feeds_a_detector(path) and detect_framework(path) is None:
+        if _feeds_a_detector(path) and _config_kind(path, detect_framework) is None:
             return FileReport(path, _script_image_flow(path, config, rules))   # not a config: image flow only
         return FileReport(path, _script_image_flow(path, config, rules), error=err)
     findings = engine.lint(model, config, rules)

@@ -61,7 +61,10 @@ def render_raw(resolved: ResolvedConfig) -> str:
 def render_json(shown, raw: bool) -> str:
     """One JSON line of `show --format json` (contract section 2); `shown` is an app.Shown."""
     if raw:
-        return dump_json({"path": shown.path, "framework": shown.resolved.framework, "config": shown.resolved.data})
+        out = {"path": shown.path, "framework": shown.resolved.framework, "config": shown.resolved.data}
+        if getattr(shown.resolved, "from_script", False):   # contract section 3
+            out["input"] = "script"
+        return dump_json(out)
     return dump_json(shown.model.to_json())
 
 

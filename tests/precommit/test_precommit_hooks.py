@@ -83,3 +83,21 @@ def test_diff_hook_compares_declared_pairs(scratch):
     proc = try_repo(scratch, "cfglint-diff")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "C501" in proc.stdout and "serve.py" in proc.stdout
+
+
+def test_lint_hook_skips_python_that_builds_no_config(scratch):
+    _, work, env = scratch
+    (work / "tools").mkdir(exist_ok=True)
+    (work / "tools" / "train_net.py").write_text(
+        "from detectron2.config import get_cfg\nfrom detectron2.engine import DefaultTrainer, launch\n\n\n"
+        "def setup(args):\n    cfg = get_cfg()\n    cfg.merge_from_file(args.config_file)\n    return cfg\n\n\n"
+        "if __name__ == '__main__':\n    launch(lambda a: DefaultTrainer(setup(a)).train(), 1)\n")
+    (work / "utils.py").write_text("import numpy as np\nfrom mmdet.structures import DetDataSample\n\n\n"
+                                   "def scores(sample):\n    return np.asarray(sample.pred_instances.scores)\n")
+    (work / "setup.py").write_text("from setuptools import setup\n\nsetup(name='parts')\n")
+    _run(["git", "add", "-A"], work, env)
+    proc = try_repo(scratch, "cfglint-lint", "good.py", "tools/train_net.py", "utils.py", "setup.py")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Passed" in proc.stdout
+    proc = try_repo(scratch, "cfglint-lint", "bad.py", "tools/train_net.py", "utils.py", "setup.py")
+    assert proc.returncode == 1 and "bad.py:5" in proc.stdout, proc.stdout + proc.stderr

@@ -43,21 +43,70 @@ _TYPE_NAMES = {tuple: "a tuple", list: "a list", str: "a string", int: "an int",
 
 
 def resolve_yaml(path: str, opts: Sequence[str] = (), allow_new_keys: bool = False,
-                 addons: Sequence[str] = ()) -> ResolvedConfig:
-    """`get_cfg()` (+ add-ons) `.merge_from_file(path)` then `.merge_from_list(opts)`, statically."""
+                 addons: Sequence[str] = (), defaults: Any = None) -> ResolvedConfig:
+    """`get_cfg()` (+ add-ons) `.merge_from_file(path)` then `.merge_from_list(opts)`, statically.
+
+    `defaults` is the config the project's own setup builds before `merge_from_file` (get_cfg() with
+    its add-on functions applied, as a :class:`ProjectDefaults`); by default detectron2's defaults
+    plus the add-ons a config needs: those the project's `setup()` applies (found in the repository
+    when the config uses keys detectron2 lacks), else the built-in add-on tables."""
     if "://" in path:
         raise UnsupportedError("remote Detectron2 configs are not fetched; download the file first", path)
     if not os.path.isfile(path):
         raise CfglintError("no such file", path)
     loaded = load_with_bases(path)
     _check_leaf_types(loaded.data, (), loaded.key_locations)
-    cfg = _defaults_with_addons(_used_keys(loaded.data) | _opts_keys(opts), addons)
-    locations = dict(loaded.key_locations)
+    used = _used_keys(loaded.data) | _opts_keys(opts)
+    if defaults is None and not addons and any(not addon_tables.has_path(DEFAULTS, p) for p in used):
+        from cfglint.adapters.script.project import project_defaults   # only for keys detectron2 lacks
+        defaults = project_defaults(path)
+    locations: Locations = {}
+    if defaults is not None:
+        cfg = copy.deepcopy(defaults.data)
+        locations.update(defaults.locations)
+    else:
+        cfg = _defaults_with_addons(used, addons)
+    locations.update(loaded.key_locations)
     _merge_file(cfg, loaded, locations, allow_new_keys)
     _merge_opts(cfg, opts, locations)
     return ResolvedConfig(framework=DETECTRON2, path=path, data=cfg, syntax="yacs",
                           locations=_leaf_locations(cfg, locations), files=loaded.files,
                           suppressions=loaded.suppressions)
+
+
+@dataclass
+class ProjectDefaults:
+    """What a project's `setup()` builds before `merge_from_file`: get_cfg() + its add-on functions.
+
+    `data` holds dicts (a dict subclass with a true `new_allowed` attribute is a `CN(new_allowed=True)`
+    node), `locations` the add-on lines that set values, `addons` the functions applied, in order."""
+
+    data: Dict[str, Any]
+    locations: Locations = field(default_factory=dict)
+    addons: List[str] = field(default_factory=list)
+    entry: str = ""
+
+
+def merge_file_into(cfg: Dict[str, Any], path: str, locations: Locations, allow_new_keys: bool = False) -> LoadedYaml:
+    """`cfg.merge_from_file(path)` on an existing config (a script's `get_cfg()` after its add-ons)."""
+    if "://" in path:
+        raise UnsupportedError("remote Detectron2 configs are not fetched; download the file first", path)
+    if not os.path.isfile(path):
+        raise CfglintError("no such file", path)
+    loaded = load_with_bases(path)
+    _check_leaf_types(loaded.data, (), loaded.key_locations)
+    locations.update(loaded.key_locations)
+    _merge_file(cfg, loaded, locations, allow_new_keys)
+    return loaded
+
+
+def merge_list_into(cfg: Dict[str, Any], opts: Sequence[Any], locations: Locations, where: Location) -> None:
+    """`cfg.merge_from_list(opts)` with the values said to come from `where` (a script's line)."""
+    _merge_opts(cfg, opts, locations, where)
+
+
+def leaf_locations(cfg: Dict[str, Any], locations: Locations) -> Locations:
+    return _leaf_locations(cfg, locations)
 
 
 def resolve_object(obj: Any, opts: Sequence[str] = (), allow_new_keys: bool = False,
@@ -302,7 +351,7 @@ class _YacsMerge:
                     self.merge(value, b[key], path)
                 else:
                     b[key] = value
-            elif self.new_allowed:
+            elif self.new_allowed or getattr(b, "new_allowed", False):   # CN(new_allowed=True)
                 b[key] = value
             else:
                 # yacs stops at the first; every unknown key of the file is collected so that
@@ -331,7 +380,7 @@ def _decode(value: Any) -> Any:
 
 def _coerce(value: Any, original: Any, path: KeyPath, where: Location) -> Any:
     """yacs `_check_and_coerce_cfg_value_type`: same type; None on either side; list<->tuple."""
-    if type(value) is type(original):
+    if type(value) is type(original) or (isinstance(value, dict) and isinstance(original, dict)):
         return value
     if (value is None and type(original) in VALID_TYPES) or (original is None and type(value) in VALID_TYPES):
         return value
@@ -439,26 +488,27 @@ def _check_leaf_types(data: Dict[str, Any], prefix: KeyPath, locations: Location
 # 5. yacs merge_from_list
 
 
-def _merge_opts(cfg: Dict[str, Any], opts: Sequence[Any], locations: Locations) -> None:
+def _merge_opts(cfg: Dict[str, Any], opts: Sequence[Any], locations: Locations,
+                where: Location = OPTS_LOCATION) -> None:
     """yacs `merge_from_list`: KEY VALUE pairs; keys must exist (new_allowed is ignored)."""
     opts = list(opts)
     if len(opts) % 2:
         raise CfglintError(f"expected KEY VALUE pairs, got an odd number of items: {' '.join(map(str, opts))}",
-                           OPTS_LOCATION.file)
+                           where.file, where.line)
     for full_key, raw in zip(opts[0::2], opts[1::2]):
         if full_key == BASE_KEY:
-            raise CfglintError(f"the reserved key '{BASE_KEY}' can only be used in files", OPTS_LOCATION.file)
+            raise CfglintError(f"the reserved key '{BASE_KEY}' can only be used in files", where.file, where.line)
         path = tuple(str(full_key).split("."))
         node: Any = cfg
         for part in path[:-1]:
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, dict) or path[-1] not in node:
-            raise _unknown_key(path, cfg, OPTS_LOCATION)
-        value = _coerce(_decode(raw), node[path[-1]], path, OPTS_LOCATION)
+            raise _unknown_key(path, cfg, where)
+        value = _coerce(_decode(raw), node[path[-1]], path, where)
         node[path[-1]] = value
         for stale in [p for p in locations if p[:len(path)] == path]:
             del locations[stale]
-        locations[path] = OPTS_LOCATION
+        locations[path] = where
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,4 +539,5 @@ def _plain(obj: Any) -> Any:
     return copy.deepcopy(obj)
 
 
-__all__ = ["resolve_yaml", "resolve_object", "load_with_bases", "LoadedYaml", "UnknownKey", "UnknownKeysError"]
+__all__ = ["resolve_yaml", "resolve_object", "load_with_bases", "LoadedYaml", "UnknownKey", "UnknownKeysError",
+           "ProjectDefaults", "merge_file_into", "merge_list_into", "leaf_locations"]

@@ -144,3 +144,4 @@ from cfglint.engine.checks import classes, compare, consistency, resize  # noqa:
 from cfglint.engine.checks import lint_effect, lint_input, lint_keys, lint_values, lint_weights  # noqa: E402,F401
 from cfglint.engine.checks import image_flow  # noqa: E402,F401
 from cfglint.engine.checks import lint_targets  # noqa: E402,F401
+from cfglint.engine.checks import script_input  # noqa: E402,F401

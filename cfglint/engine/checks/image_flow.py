@@ -104,6 +104,13 @@ def image_flow(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     if not report.sinks:
         return
     facts = from_model(ctx.model)
+    if getattr(getattr(ctx.model, "resolved", None), "from_script", False) and report.script_facts is not None:
+        # a serving script's config (adapters/script): what it leaves unknown, the image-flow reading
+        # of the script's own literals may still know
+        import dataclasses
+        facts = dataclasses.replace(facts, **{f.name: getattr(report.script_facts, f.name)
+                                               for f in dataclasses.fields(facts)
+                                               if f.name != "source" and getattr(facts, f.name) is None})
     own = _own_suppressions(path, ctx.model)
     for finding in _findings(rule, path, report, facts, ctx.side):
         if not _suppressed(finding, own):
