@@ -6,7 +6,10 @@ regular file whose real path (symlinks resolved) lies under an allowed root:
 
 - the project of the file that names it: the nearest ancestor with `.git` (a directory or a
   worktree's file), `.hg` or `.svn`; without one, the nearest ancestor holding a project marker
-  (`pyproject.toml`, `setup.py`, `setup.cfg`, `LICENSE`); without one, the file's own directory;
+  (`pyproject.toml`, `setup.py`, `setup.cfg`, `LICENSE`); without one, the working directory when
+  the file lies inside it (cfglint run from the top of an unversioned tree: `configs/x/a.py`
+  naming `../_base_/b.py`) unless that is `/`, the home directory or a system directory; else the
+  file's own directory;
 - the installed frameworks' config folders (`<pkg>/.mim/configs`, `<pkg>/configs`,
   `detectron2/model_zoo/configs`), found without importing anything;
 - cfglint's own package directory (the shipped Detectron2 model zoo lives there);
@@ -135,8 +138,17 @@ def take_notices() -> List[Tuple[str, Optional[int], str]]:
 # Roots
 
 
-@functools.lru_cache(maxsize=4096)
 def project_root(directory: str) -> str:
+    """The allowed root a file in `directory` (a real path) may read from."""
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = ""
+    return _project_root(directory, cwd)
+
+
+@functools.lru_cache(maxsize=4096)
+def _project_root(directory: str, cwd: str) -> str:
     """The allowed root a file in `directory` (a real path) may read from."""
     probe = directory
     while True:
@@ -152,8 +164,22 @@ def project_root(directory: str) -> str:
             return probe if probe != os.path.dirname(probe) else directory
         parent = os.path.dirname(probe)
         if parent == probe:
-            return directory
+            return _working_directory_root(directory, cwd) or directory
         probe = parent
+
+
+#: Never a project root by being the working directory: reading "anything below" them is reading the machine.
+_WIDE_DIRS = ("/", "/proc", "/sys", "/dev", "/etc", "/root", "/run", "/var", "/boot", "/tmp", "/home", "/usr")
+
+
+def _working_directory_root(directory: str, cwd: str) -> Optional[str]:
+    """The working directory, when `directory` (a real path) lies inside it and it is no wide directory."""
+    if not cwd:
+        return None
+    cwd = os.path.realpath(cwd)
+    if cwd in _WIDE_DIRS or cwd == os.path.realpath(os.path.expanduser("~")):
+        return None
+    return cwd if _under(directory, cwd) else None
 
 
 @functools.lru_cache(maxsize=1)

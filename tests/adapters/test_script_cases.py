@@ -19,7 +19,7 @@ from tests.conftest import HAVE_SHARED, REPO, SHARED, run_cli
 CASES = SHARED / "cases" / "serving"
 #: The Detectron2 model zoo the scripts' `model_zoo.get_config_file` means (identical copy).
 ZOO = SHARED / "corpus" / "detectron2" / "configs"
-ENV = {"PYTHONPATH": str(REPO), "CFGLINT_D2_CONFIGS": str(ZOO)}
+ENV = {"PYTHONPATH": str(REPO)}
 
 
 def _cases():

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import HAVE_SHARED, REPO, SHARED, run_cli
 
 SCRIPTS = SHARED / "corpus" / "scripts"
-ENV = {"PYTHONPATH": str(REPO), "CFGLINT_D2_CONFIGS": str(SHARED / "corpus" / "detectron2" / "configs")}
+ENV = {"PYTHONPATH": str(REPO)}
 pytestmark = [pytest.mark.slow, pytest.mark.shared, pytest.mark.skipif(not HAVE_SHARED or not SCRIPTS.is_dir(),
                                                      reason="../shared/corpus/scripts is not present")]
 

@@ -556,3 +556,27 @@ def test_lazyconfig_import_diamonds(world):
     assert _strict_json(shown["stdout"])["config"]["model"]["z"] == 2 ** 23
     assert doubled["code"] == 2 and "more than" in doubled["stderr"]
     assert shown["seconds"] < 10 and doubled["seconds"] < 15
+
+
+def test_an_unversioned_tree_is_confined_to_the_working_directory(tmp_path, monkeypatch):
+    """Without .git or a project marker, a config inside the working directory may read bases
+    anywhere below it (cfglint run from the top of the tree), and nothing above it."""
+    from cfglint.adapters import roots
+    from cfglint.errors import CfglintError
+    tree = tmp_path / "tree"
+    (tree / "configs" / "_base_").mkdir(parents=True)
+    (tree / "configs" / "_base_" / "b.py").write_text("x = 1\n")
+    (tree / "configs" / "faster").mkdir()
+    child = tree / "configs" / "faster" / "a.py"
+    child.write_text("_base_ = '../_base_/b.py'\n")
+    (tmp_path / "outside.py").write_text(f"s = '{SECRET}'\n")
+    monkeypatch.chdir(tree)
+    assert roots.confine(str(tree / "configs" / "_base_" / "b.py"), str(child)) is not None
+    with pytest.raises(CfglintError, match="outside the allowed roots"):
+        roots.confine(str(tmp_path / "outside.py"), str(child))
+    monkeypatch.chdir(tree / "configs" / "faster")    # run from the config's own folder: only that folder
+    with pytest.raises(CfglintError, match="outside the allowed roots"):
+        roots.confine(str(tree / "configs" / "_base_" / "b.py"), str(child))
+    monkeypatch.chdir("/")                            # a wide working directory is never a root
+    with pytest.raises(CfglintError, match="outside the allowed roots"):
+        roots.confine(str(tree / "configs" / "_base_" / "b.py"), str(child))

@@ -12,37 +12,16 @@ import re
 import sys
 from typing import Dict, Optional, Tuple
 
-#: Where `model_zoo.get_config_file` reads when no configs root is found next to the script.
-CONFIGS_ROOT_ENV = "CFGLINT_D2_CONFIGS"
-
-
 def config_file(name: str, from_file: str, configs_root: Optional[str] = None) -> Optional[str]:
-    """The file `model_zoo.get_config_file(name)` returns, or None when no copy is available.
-
-    Looked up in `configs_root`, then `$CFGLINT_D2_CONFIGS`, then an installed detectron2's
-    `model_zoo/configs`, then (as the LazyConfig adapter does) the nearest ancestor of the script
-    holding `<name>` or `configs/<name>`.
-    """
-    for root in (configs_root, os.environ.get(CONFIGS_ROOT_ENV), _installed_d2_configs()):
-        if root:
-            candidate = os.path.join(root, name)
-            if os.path.isfile(candidate):
-                return candidate
-    from cfglint.adapters.detectron2.lazy import _find_in_configs_root
-    return _find_in_configs_root(name, None, from_file)
+    """The file `model_zoo.get_config_file(name)` returns, or None when the zoo has no such file:
+    detectron2's model zoo (an installed detectron2's copy, else the one shipped with cfglint; see
+    cfglint.adapters.detectron2.zoo), never a configs folder that happens to be near the script."""
+    from cfglint.adapters.detectron2 import zoo as d2_zoo
+    return d2_zoo.find_detectron2_config(name, configs_root)
 
 
 def checkpoint_url(name: str) -> Optional[str]:
     """`model_zoo.get_checkpoint_url(name)`: needs detectron2's table of model ids, not shipped yet."""
-    return None
-
-
-@functools.lru_cache(maxsize=1)
-def _installed_d2_configs() -> Optional[str]:
-    for base in sys.path:
-        candidate = os.path.join(base or ".", "detectron2", "model_zoo", "configs")
-        if os.path.isdir(candidate) and os.path.isabs(candidate):
-            return candidate
     return None
 
 
