@@ -1,12 +1,15 @@
-"""One finding per cause in a diff: a setting that changes several common-model fields is reported
-once, by the rule that names the cause, with its consequences in the message.
+"""One cause, one error in a diff: a setting that changes several common-model fields is reported
+by the rule that names the cause, and what follows from it is said as such.
 
-Two findings share a cause when
-* on one side they come from the very same setting (native key and file:line):
-  `MODEL.MASK_ON: True` decides both the detector family (A101) and the mask head (A107); or
-* the channel order differs (I201) and the pixel mean/std "differ" only because the same written
-  numbers now apply to swapped channels (bgr_to_rgb=False on one side): I202/I203 compare in RGB
-  order, so the same written list reads reversed on one side.
+* On one side the findings come from the very same setting (native key and file:line):
+  `MODEL.MASK_ON: True` decides both the detector family (A101) and the mask head (A107). One
+  finding, the consequence in its message.
+* The channel order differs (I201) and the pixel mean/std differ only because the same written
+  numbers now apply to swapped channels (bgr_to_rgb=False, INPUT.FORMAT changed on one side):
+  I202/I203 compare in RGB order, so the same written list reads reversed. The statistics are a
+  second setting the user must fix if the new channel order is meant, so they stay a finding of
+  their own, at most a warning, whose message names its cause instead of calling the same numbers
+  different.
 """
 from __future__ import annotations
 
@@ -22,16 +25,30 @@ _CHANNEL_CONSEQUENCES = {"I202": "pixel mean", "I203": "pixel std"}
 
 
 def fold(findings: List[Finding]) -> List[Finding]:
-    """The findings with each consequence merged into the finding of its cause."""
+    """The findings with each same-setting consequence merged into its cause, and each channel-order
+    consequence said to follow from it."""
     out: List[Finding] = []
     order = next((f for f in findings if f.rule == CHANNEL_ORDER), None)
     for finding in findings:
-        cause = _channel_cause(finding, order) or _same_settings(finding, out)
+        if _channel_cause(finding, order) is not None:
+            out.append(_as_channel_consequence(finding, order))
+            continue
+        cause = _same_settings(finding, out)
         if cause is None:
             out.append(finding)
             continue
         cause.message = _with_consequence(cause.message, finding)
     return out
+
+
+def _as_channel_consequence(finding: Finding, order: Finding) -> Finding:
+    what = _CHANNEL_CONSEQUENCES[finding.rule]
+    finding.severity = "warning" if finding.severity == "error" else finding.severity
+    finding.message = (f"The {what} is the same written list on both sides, but it now applies to swapped "
+                       f"channels because the channel order differs ({order.rule}): {finding.field} "
+                       f"{finding.left!r} vs {finding.right!r} in RGB order. Keep the channel order, or reverse "
+                       f"the {what} with it.")
+    return finding
 
 
 def _channel_cause(finding: Finding, order: Optional[Finding]) -> Optional[Finding]:
@@ -70,12 +87,7 @@ def _numbers(value) -> bool:
 
 
 def _with_consequence(message: str, consequence: Finding) -> str:
-    what = _CHANNEL_CONSEQUENCES.get(consequence.rule)
-    if what:
-        text = (f"the same written {what} applies to swapped channels ({consequence.field} "
-                f"{consequence.left!r} vs {consequence.right!r} in RGB order, {consequence.rule})")
-    else:
-        text = f"{consequence.field} differs too ({consequence.left!r} vs {consequence.right!r}, {consequence.rule})"
+    text = f"{consequence.field} differs too ({consequence.left!r} vs {consequence.right!r}, {consequence.rule})"
     base = message[:-1] if message.endswith(".") else message
     joiner = "; " if _MARK in base else f". {_MARK} "
     return f"{base}{joiner}{text}."
