@@ -234,19 +234,20 @@ def _builtin_rules() -> Tuple[Rule, ...]:
 
 
 def _cache_path(paths: Sequence[Path]) -> Optional[Path]:
-    import hashlib
+    import zlib   # not hashlib: a stable key, not a secure one, and hashlib costs a pre-commit run 5 ms
     from cfglint import __version__
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     if os.environ.get("CFGLINT_NO_CACHE") or not base:
         return None
-    digest = hashlib.sha256(__version__.encode())
+    key = [__version__]
     for path in paths:
         try:
             st = path.stat()
         except OSError:
             return None
-        digest.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-    return Path(base) / "cfglint" / f"rules-{digest.hexdigest()[:24]}.json"
+        key.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+    text = "\n".join(key).encode()
+    return Path(base) / "cfglint" / f"rules-{zlib.crc32(text):08x}{zlib.adler32(text):08x}.json"
 
 
 def _write_cache(cache: Path, rules: Sequence[Rule]) -> None:

@@ -16,16 +16,39 @@ from cfglint.engine.rules import Rule
 _KEYS = ("_target_", "type")
 
 
-def _targets(node: Any, path: Tuple) -> Iterator[Tuple[Tuple, str]]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in _KEYS and isinstance(value, str) and "." in value:
-                yield path + (key,), value
+def _targets(root: Any, root_path: Tuple) -> Iterator[Tuple[Tuple, str]]:
+    """(key path, dotted string) of every `_target_`/`type` naming a dotted path, in document order
+    (an explicit stack, not recursion: this walks every value of every linted config)."""
+    stack = [(root_path, root)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            children = []
+            for key, value in node.items():
+                if key in _KEYS and isinstance(value, str):
+                    if "." in value:
+                        children.append((path + (key,), value, True))
+                elif isinstance(value, (dict, list)):
+                    children.append((path + (key,), value, False))
+        elif isinstance(node, list):
+            children = [(path + (i,), v, False) for i, v in enumerate(node) if isinstance(v, (dict, list))]
+        else:
+            continue
+        for child_path, value, is_target in reversed(children):
+            if is_target:
+                stack.append((child_path, _Target(value)))
             else:
-                yield from _targets(value, path + (key,))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _targets(value, path + (index,))
+                stack.append((child_path, value))
+        while stack and isinstance(stack[-1][1], _Target):
+            target_path, target = stack.pop()
+            yield target_path, target.value
+
+
+class _Target:
+    __slots__ = ("value",)
+
+    def __init__(self, value: str):
+        self.value = value
 
 
 @model_check("target_exists", placeholders={"module", "attribute", "versions", "hint"}, fields=())
