@@ -42,12 +42,17 @@ class ResolvedConfig:
         return None
 
     def get(self, path: KeyPath, default: Any = None) -> Any:
-        node: Any = self.data
-        for part in path:
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, (list, tuple)) and isinstance(part, int) and -len(node) <= part < len(node):
-                node = node[part]
-            else:
-                return default
-        return node
+        return lookup(self.data, path, default)
+
+
+def lookup(data: Any, path: KeyPath, default: Any = None) -> Any:
+    """The value at a key path of plain nested data (dict keys, list indices), or `default`."""
+    node: Any = data
+    for part in path:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and isinstance(part, int) and -len(node) <= part < len(node):
+            node = node[part]
+        else:
+            return default
+    return node

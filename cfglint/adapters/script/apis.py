@@ -13,6 +13,7 @@ from cfglint.adapters.script.values import (D2State, Ext, LazyState, MMState, Mo
                                             Unknown, View, is_unknown, to_node)
 from cfglint.errors import CfglintError
 from cfglint.model.location import Location
+from cfglint.model.resolved import lookup
 
 KeyPath = Tuple[Any, ...]
 _D2_METHODS = {"merge_from_file", "merge_from_list", "merge_from_other_cfg", "freeze", "defrost", "clone", "get",
@@ -472,15 +473,7 @@ def _merge_from_list(it, state: D2State, args, kwargs, node):
 
 
 def _lookup(root: Any, path: KeyPath) -> Any:
-    node = root
-    for part in path:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, (list, tuple)) and isinstance(part, int) and -len(node) <= part < len(node):
-            node = node[part]
-        else:
-            return _MISSING
-    return node
+    return lookup(root, path, _MISSING)
 
 
 _MISSING = object()
