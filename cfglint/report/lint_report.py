@@ -29,8 +29,10 @@ def render(output_format: str, reports: List[Any], rules: RuleSet, skipped: int,
               for r in reports if r.findings]
     if quiet:
         return "\n\n".join(block.rsplit("\n", 1)[0] for block in blocks)
+    skipped = (f"{summary['skipped']} skipped as not configs (-v names them)" if summary["skipped"]
+               else "0 skipped")
     totals = (f"{plural(summary['files'], 'file')} linted, {summary['unreadable']} unreadable, "
-              f"{summary['skipped']} skipped: {plural(summary['error'], 'error')}, "
+              f"{skipped}: {plural(summary['error'], 'error')}, "
               f"{plural(summary['warning'], 'warning')}, {summary['info']} info")
     return "\n\n".join(blocks + [totals])
 
