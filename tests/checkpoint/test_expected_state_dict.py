@@ -68,6 +68,7 @@ def _check(framework: str, config: dict, manifest: dict, reason) -> ExpectedStat
 
 
 @requires_shared
+@pytest.mark.slow   # a sweep over every oracle manifest
 @pytest.mark.parametrize("name", _manifests(D2_ORACLES / "state_dicts"))
 def test_detectron2_matches_oracle(name):
     config = json.loads((D2_ORACLES / "resolved" / f"{name}.json").read_text())
@@ -82,6 +83,7 @@ def _mmdet_config_dir() -> str:
 
 
 @requires_shared
+@pytest.mark.slow   # a sweep over every oracle manifest
 @pytest.mark.parametrize("name", _manifests(MM_ORACLES))
 def test_mmdet_matches_oracle(name):
     mmengine_config = pytest.importorskip("mmengine.config")

@@ -23,6 +23,7 @@ def _ids(paths, root):
 
 
 @pytest.mark.skipif(not HAVE_SHARED, reason="../shared is not present")
+@pytest.mark.slow   # a sweep over every oracle manifest
 @pytest.mark.parametrize("manifest", D2_MANIFESTS, ids=_ids(D2_MANIFESTS, SHARED / "oracles/detectron2/state_dicts"))
 def test_detectron2_fingerprint_matches_config(manifest: Path):
     shapes = json.loads(manifest.read_text())
@@ -62,6 +63,7 @@ def _num_classes_in(node, path=()):
 
 
 @pytest.mark.skipif(not HAVE_SHARED, reason="../shared is not present")
+@pytest.mark.slow   # a sweep over every oracle manifest
 @pytest.mark.parametrize("manifest", MM_MANIFESTS, ids=_ids(MM_MANIFESTS, SHARED / "oracles/mmdet3/state_dicts"))
 def test_mmdet_fingerprint_matches_config(manifest: Path):
     mmengine = pytest.importorskip("mmengine")

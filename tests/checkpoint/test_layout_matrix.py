@@ -28,7 +28,7 @@ from tests.conftest import FIXTURES, HAVE_SHARED, SHARED, run_cli
 
 torch = pytest.importorskip("torch")
 np = pytest.importorskip("numpy")
-pytestmark = [pytest.mark.shared, pytest.mark.skipif(not HAVE_SHARED, reason="../shared is not present")]
+pytestmark = [pytest.mark.slow, pytest.mark.shared, pytest.mark.skipif(not HAVE_SHARED, reason="../shared is not present")]   # layouts x architectures over the oracle manifests (run with --all)
 
 D2_SD = SHARED / "oracles/detectron2/state_dicts/configs"
 MM_SD = SHARED / "oracles/mmdet3/state_dicts/configs"

@@ -21,6 +21,8 @@ from cfglint.errors import CfglintError
 from tests.checkpoint import synth
 from tests.conftest import FIXTURES, run_cli
 
+pytestmark = pytest.mark.slow   # local HTTP servers, including silent ones that must time out (run with --all)
+
 torch = pytest.importorskip("torch")
 np = pytest.importorskip("numpy")
 pytest.importorskip("aiohttp")   # fsspec's HTTP driver (the `remote` extra)

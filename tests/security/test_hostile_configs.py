@@ -19,6 +19,8 @@ import pytest
 
 from tests.conftest import FIXTURES, run_cli
 
+pytestmark = pytest.mark.slow   # the hostile corpus through the CLI (run with --all)
+
 HOSTILE = FIXTURES / "hostile"
 CANARY = "pwned"
 #: `mm_env_code.py` reads this variable; mmengine pastes its value into the source before running it.

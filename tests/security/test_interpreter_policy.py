@@ -21,6 +21,8 @@ import pytest
 from cfglint.adapters import pycore
 from cfglint.adapters.pycore import Budget, Refusal
 
+pytestmark = pytest.mark.slow   # the hostile table through three evaluators and the real CLI (run with --all)
+
 LAZY_HEADER = "from detectron2.config import LazyCall as L\n"
 MM_HEADER = "model = dict(type='FasterRCNN')\n"
 PAYLOAD = "__import__('os').system('touch CANARY')"

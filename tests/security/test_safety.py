@@ -29,6 +29,8 @@ import pytest
 
 from tests.conftest import FIXTURES, REPO, SHARED
 
+pytestmark = pytest.mark.slow   # the hostile corpus through every command, with canaries (run with --all)
+
 CORPUS = FIXTURES / "hostile" / "safety"
 SECRET = "s3cr3t-FILE-7f3a9c1e"
 ENV_SECRET = "s3cr3t-ENV-0b5d2e8f"
