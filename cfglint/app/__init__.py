@@ -150,7 +150,8 @@ class ConvertRun:
         return any(f.severity == "error" for f in proof.diff) or (proof.verify is not None and not proof.verify.ok)
 
 
-def convert(source: str, target: str, output: str, config: Optional[str] = None) -> ConvertRun:
+def convert(source: str, target: str, output: str, config: Optional[str] = None,
+            framework: Optional[str] = None) -> ConvertRun:
     """A config (or, with `config`, a checkpoint) converted to `target` and proven, then written to
     `output` atomically: a run that fails before its proof leaves no output, never half a file."""
     import os
@@ -158,14 +159,14 @@ def convert(source: str, target: str, output: str, config: Optional[str] = None)
     from cfglint.convert import output as out
     from cfglint.convert.proof import Proof, diff_configs, verify_checkpoint
     if config is None:
-        result = convert_config(source, target)
-        proof = Proof(diff=diff_configs(source, result.text, target))
+        result = convert_config(source, target, framework=framework)
+        proof = Proof(diff=diff_configs(source, result.text, target, framework))
         out.write_text_atomic(output, result.text)
         return ConvertRun(output, target, result.warnings, proof)
     tmp = out.temp_beside(output)
     try:
-        result = convert_checkpoint(source, config, target, tmp)
-        proof = Proof(diff=diff_configs(config, result.config.text, target),
+        result = convert_checkpoint(source, config, target, tmp, framework=framework)
+        proof = Proof(diff=diff_configs(config, result.config.text, target, framework),
                       verify=verify_checkpoint(tmp, result.config.text, target))
         os.replace(tmp, output)
     except BaseException:

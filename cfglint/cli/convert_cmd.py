@@ -11,8 +11,8 @@ from typing import Optional
 
 import typer
 
-from cfglint.cli.common import (DATA_FORMAT_OPTION, DataFormat, Framework, OutputFormat, as_output_format, fail_usage,
-                                print_error)
+from cfglint.cli.common import (DATA_FORMAT_OPTION, FRAMEWORK_OPTION, DataFormat, Framework, OutputFormat,
+                                as_output_format, fail_usage, framework_value, print_error)
 from cfglint.errors import CfglintError
 
 
@@ -21,6 +21,7 @@ def convert(
     to: Framework = typer.Option(..., "--to", help="Target framework."),
     output: str = typer.Option(..., "--output", "-o", help="Where to write the converted config or checkpoint."),
     config: Optional[str] = typer.Option(None, "--config", help="The config SOURCE (a checkpoint) was trained with."),
+    framework: Optional[Framework] = FRAMEWORK_OPTION,
     output_format: DataFormat = DATA_FORMAT_OPTION,
 ) -> None:
     """Convert a Detectron2 YAML config (or checkpoint) to MMDetection, or the reverse, and prove it."""
@@ -31,7 +32,7 @@ def convert(
     if output_format not in (OutputFormat.text, OutputFormat.json):
         raise fail_usage("convert supports --format text or json")
     try:
-        run = app.convert(source, to.value, output, config)
+        run = app.convert(source, to.value, output, config, framework=framework_value(framework))
     except CfglintError as err:
         print_error(err, config or source)
         raise typer.Exit(2)

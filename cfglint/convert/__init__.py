@@ -8,18 +8,21 @@ checkpoint against the converted config.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 from cfglint.convert.result import ConfigConversion, ConversionWarning
 from cfglint.errors import CfglintError
 
 __all__ = ["convert_config", "convert_checkpoint", "ConfigConversion", "ConversionWarning"]
 
 
-def convert_config(path: str, target: str, allow_new_keys: bool = False) -> ConfigConversion:
-    """Convert the config at `path` to the framework called `target`."""
+def convert_config(path: str, target: str, allow_new_keys: bool = False,
+                   framework: Optional[str] = None) -> ConfigConversion:
+    """Convert the config at `path` (of `framework`, detected when None) to the framework `target`."""
     from cfglint.adapters import kinds, normalize, resolve
 
     target_kind = kinds.get(target)
-    resolved = resolve(path, allow_new_keys=allow_new_keys)
+    resolved = resolve(path, framework=framework, allow_new_keys=allow_new_keys)
     source_kind = kinds.of(resolved)
     if source_kind is target_kind:
         raise CfglintError(f"the config is already a {target_kind.name} config", path)
@@ -29,7 +32,7 @@ def convert_config(path: str, target: str, allow_new_keys: bool = False) -> Conf
     return target_kind.endpoint("convert_config")(resolved, normalize(resolved))
 
 
-def convert_checkpoint(checkpoint: str, config: str, target: str, output: str):
+def convert_checkpoint(checkpoint: str, config: str, target: str, output: str, framework: Optional[str] = None):
     """Convert `checkpoint` (trained with `config`) to `target` and write it to `output`."""
     from cfglint.convert.checkpoints import convert_checkpoint as _convert
-    return _convert(checkpoint, config, target, output)
+    return _convert(checkpoint, config, target, output, framework=framework)

@@ -7,7 +7,7 @@ partial result; source keys that map nowhere are reported as warnings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from cfglint.convert import checkpoint_io, keymap
 from cfglint.convert.proof import written_config
@@ -25,16 +25,16 @@ class CheckpointConversion:
     converted: int = 0
 
 
-def convert_checkpoint(checkpoint: str, config: str, target: str, output: str) -> CheckpointConversion:
-    from cfglint.adapters import resolve
+def convert_checkpoint(checkpoint: str, config: str, target: str, output: str,
+                       framework: Optional[str] = None) -> CheckpointConversion:
+    """`framework`: the framework of `config` (detected when None)."""
+    from cfglint.adapters import kinds, resolve
     from cfglint.checkpoint.expected import expected_state_dict
     from cfglint.convert import convert_config
 
-    from cfglint.adapters import kinds
-
     target_kind = kinds.get(target)
-    conversion = convert_config(config, target)
-    source_cfg = resolve(config)
+    conversion = convert_config(config, target, framework=framework)
+    source_cfg = resolve(config, framework=framework)
     with written_config(conversion.text, target_kind.config_suffix) as path:
         target_cfg = resolve(path)
     expected = expected_state_dict(target, target_cfg.data).keys

@@ -26,13 +26,14 @@ class Proof:
                 "verify": None if self.verify is None else self.verify.to_json()}
 
 
-def diff_configs(source_path: str, target_text: str, target: str) -> List[Finding]:
-    """Engine diff of the source config (left) and the converted text (right), read from a temp file."""
+def diff_configs(source_path: str, target_text: str, target: str, framework: Optional[str] = None) -> List[Finding]:
+    """Engine diff of the source config (left, of `framework` when given) and the converted text
+    (right), read from a temp file."""
     from cfglint import engine
     from cfglint.adapters import load
 
     with written_config(target_text, kinds.get(target).config_suffix) as path:
-        return engine.diff(load(source_path), load(path))
+        return engine.diff(load(source_path, framework=framework), load(path))
 
 
 def verify_checkpoint(checkpoint_path: str, config_text: str, target: str):

@@ -84,11 +84,22 @@ def test_stdin_resolves_relative_bases_beside_the_named_file(tmp_path):
 
 
 @pytest.mark.parametrize("command", [("lint", NEGATIVE), ("diff", NEGATIVE, NEGATIVE), ("show", NEGATIVE),
-                                     ("verify", "x.pth", "--config", NEGATIVE)])
+                                     ("verify", "x.pth", "--config", NEGATIVE),
+                                     ("convert", NEGATIVE, "--to", "mmdet", "-o", "out.py")])
 def test_framework_option_is_on_every_config_command_and_validated(command):
     proc = run_cli(*command, "--framework", "mmdetection3")
     assert proc.returncode == 2
     assert "--framework" in proc.stderr
+
+
+def test_convert_takes_the_source_framework(tmp_path):
+    for name in ("train.yaml", "Base-RCNN-FPN.yaml"):
+        shutil.copy(FIXTURES / "examples" / name, tmp_path / name)
+    source = tmp_path / "train.yaml"
+    ok = run_cli("convert", str(source), "--to", "mmdet", "-o", str(tmp_path / "a.py"), "--framework", "detectron2")
+    assert ok.returncode in (0, 1), ok.stderr
+    wrong = run_cli("convert", str(source), "--to", "mmdet", "-o", str(tmp_path / "b.py"), "--framework", "mmdet")
+    assert wrong.returncode == 2 and not (tmp_path / "b.py").exists()
 
 
 def test_framework_option_forces_the_reader():
