@@ -21,6 +21,7 @@ import ast
 import functools
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Optional
 
@@ -89,7 +90,9 @@ def _by_lines(text: str) -> Optional[str]:
 
 def _facts_from_ast(text: str) -> Facts:
     try:
-        tree = ast.parse(text)
+        with warnings.catch_warnings():     # an invalid escape in the user's file is not our message
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         # Unparsable: let the line patterns decide, so the adapter can report the syntax error.
         return Facts(_by_lines(text))

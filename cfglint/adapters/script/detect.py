@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import warnings
 from typing import Dict, List, Optional, Tuple
 
 #: sink name -> the packages it must come from (a bare name must be imported from one of them).
@@ -32,7 +33,9 @@ FRAMEWORK_OF_SINK = {"DefaultPredictor": "detectron2", "VisualizationDemo": "det
 
 def parse(path: str, text: str) -> Optional[ast.Module]:
     try:
-        return ast.parse(text, filename=path)
+        with warnings.catch_warnings():     # an invalid escape in the user's file is not our message
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=path)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
 
