@@ -358,6 +358,21 @@ class Interpreter:
         if node.orelse:
             self.block(node.orelse, scope)
 
+
+    def call_arguments(self, node: ast.Call, scope):
+        """(positional values up to the first `*args`, keyword values, index of that `*args` or None).
+        Arguments after a `*args` are still evaluated (their side effects count) but not bound;
+        `*args` and `**kwargs` make the parameters they may fill unknown."""
+        starred = next((i for i, a in enumerate(node.args) if isinstance(a, ast.Starred)), None)
+        args = [self.eval(a, scope) for a in node.args[:starred]]
+        for a in node.args[len(args):]:
+            self.eval(a.value if isinstance(a, ast.Starred) else a, scope)
+        kwargs = {k.arg: self.eval(k.value, scope) for k in node.keywords if k.arg}
+        if starred is not None:
+            kwargs["*"] = UNKNOWN
+        if any(k.arg is None for k in node.keywords):
+            kwargs["**"] = UNKNOWN
+        return args, kwargs, starred
     def expr_stmt(self, node: ast.expr, scope: Scope) -> None:
         """A call used for its effect: list.append, in-place tensor ops, PIL's thumbnail. A call whose
         effect the analysis does not know may change an image it is given in place (``cv2.cvtColor(img,
@@ -369,15 +384,7 @@ class Interpreter:
             base_node = node.func.value
             name = node.func.attr
             base = self.eval(base_node, scope)
-            starred = next((i for i, a in enumerate(node.args) if isinstance(a, ast.Starred)), None)
-            args = [self.eval(a, scope) for a in node.args[:starred]]
-            for a in node.args[len(args):]:
-                self.eval(a.value if isinstance(a, ast.Starred) else a, scope)
-            kwargs = {k.arg: self.eval(k.value, scope) for k in node.keywords if k.arg}
-            if starred is not None:
-                kwargs["*"] = UNKNOWN
-            if any(k.arg is None for k in node.keywords):
-                kwargs["**"] = UNKNOWN
+            args, kwargs, starred = self.call_arguments(node, scope)
             if isinstance(base, ListVal) and name in ("append", "extend", "insert") and starred is None:
                 item = args[-1] if args else UNKNOWN
                 if name == "extend":
@@ -395,15 +402,7 @@ class Interpreter:
             func = self.attribute(base, name)
         else:
             func = self.eval(node.func, scope)
-            starred = next((i for i, a in enumerate(node.args) if isinstance(a, ast.Starred)), None)
-            args = [self.eval(a, scope) for a in node.args[:starred]]
-            for a in node.args[len(args):]:
-                self.eval(a.value if isinstance(a, ast.Starred) else a, scope)
-            kwargs = {k.arg: self.eval(k.value, scope) for k in node.keywords if k.arg}
-            if starred is not None:
-                kwargs["*"] = UNKNOWN
-            if any(k.arg is None for k in node.keywords):
-                kwargs["**"] = UNKNOWN
+            args, kwargs, starred = self.call_arguments(node, scope)
         self.call_value(func, args, kwargs, node)
         if isinstance(func, Obj) or (isinstance(func, Module) and func.qualname.startswith(_NON_MUTATING)):
             return
