@@ -72,9 +72,8 @@ def _resolve_path(path: str, kind: Optional[kinds.Kind], opts: Sequence[str], al
     if kind is None:
         kind = kinds.detect(path, "" if "://" in path else read_config_text(path), named=True)
     if kind is None and suffix == ".py" and "://" not in path:
-        import re
-        if re.search(r"^[ \t]*(?:from|import)[ \t]+(?:detectron2|mmdet|mmengine|mmcv)\b", read_config_text(path),
-                     re.M):   # framework code that builds no config
+        from cfglint.adapters import pyconfig_facts
+        if pyconfig_facts.imports_a_framework(read_config_text(path)):   # framework code that builds no config
             from cfglint.adapters.script import NOT_A_CONFIG
             raise CfglintError(NOT_A_CONFIG, file=path)
     if kind is None:

@@ -68,6 +68,11 @@ def classify(path: str, text: str, named: bool = False) -> Optional[str]:
     return facts.kind
 
 
+def imports_a_framework(text: str) -> bool:
+    """Whether the file imports detectron2/detrex or an OpenMMLab package (line patterns)."""
+    return _D2_IMPORT.search(text) is not None or _MM_IMPORT.search(text) is not None
+
+
 def facts_of(text: str) -> Facts:
     if _CODE_SIGNS.search(text) is None:
         by_lines = _by_lines(text)
