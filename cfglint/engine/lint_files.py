@@ -66,15 +66,18 @@ def _config_kind(path: str, detect_framework) -> Optional[str]:
     """The kind of a config file, or None for Python that only carries framework marks: a training
     entry point, dataset registration, registered modules, a package `__init__` (see
     adapters/script/detect.py `is_not_a_config`; a script that builds a config is its own kind)."""
-    kind = detect_framework(path)
-    if kind is not None and path.endswith(".py"):
-        from cfglint.adapters.limits import read_config_text
+    if not path.endswith(".py"):
+        return detect_framework(path)
+    from cfglint.adapters.limits import read_config_text
+    try:
+        text = read_config_text(path)      # read once, for detection and the not-a-config test
+    except CfglintError:
+        return None                        # as detect_framework says of a file it cannot read
+    kind = detect_framework(path, text)
+    if kind is not None:
         from cfglint.adapters.script.detect import is_not_a_config
-        try:
-            if is_not_a_config(path, read_config_text(path)):
-                return None
-        except CfglintError:
-            pass
+        if is_not_a_config(path, text):
+            return None
     return kind
 
 
