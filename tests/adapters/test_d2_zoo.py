@@ -150,3 +150,95 @@ def test_the_wheel_ships_the_zoo(tmp_path):
     assert prefix + "LICENSE" in names and prefix + "NOTICE" in names
     assert prefix + "configs/common/train.py" in names
     assert prefix + "configs/COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml" in names
+
+
+# ---------------------------------------------------------------- model_zoo.get_checkpoint_url
+
+def _shipped_names():
+    import json
+    table = json.loads(Path(zoo.SHIPPED_CHECKPOINT_TABLE).read_text())
+    return table["S3_PREFIX"], table["CONFIG_PATH_TO_URL_SUFFIX"]
+
+
+def test_every_shipped_checkpoint_belongs_to_a_shipped_config():
+    prefix, suffixes = _shipped_names()
+    assert prefix.startswith("https://") and prefix.endswith("/")
+    assert len(suffixes) > 50
+    for name, suffix in suffixes.items():
+        assert any(os.path.isfile(os.path.join(zoo.SHIPPED_DETECTRON2_CONFIGS, name + ext)) for ext in (".yaml", ".py")), name
+        assert suffix.endswith(".pkl") and suffix.split("/")[0].isdigit(), suffix
+
+
+def test_checkpoint_url_is_detectron2s_query(no_installed_frameworks):
+    prefix, suffixes = _shipped_names()
+    name = sorted(suffixes)[0]
+    assert zoo.checkpoint_url(name + ".yaml") == prefix + name + "/" + suffixes[name]
+    assert zoo.checkpoint_url(name) == prefix + name + "/" + suffixes[name]     # query() strips the suffix
+    assert zoo.checkpoint_url("COCO-Detection/not_a_model.yaml") is None        # detectron2 raises here
+
+
+MODEL_ZOO_PY = '''\
+import os
+os.system("echo ran")       # never run: the table is read as literals
+class _ModelZooUrls(object):
+    S3_PREFIX = "https://example.invalid/zoo/"
+    CONFIG_PATH_TO_URL_SUFFIX = {"Mine/faster.yaml".replace(".yaml", ""): "x",
+                                 "Mine/faster": "1/model_final_abc.pkl"}
+'''
+
+
+def test_an_installed_detectron2s_table_wins_and_is_read_not_run(tmp_path, monkeypatch, no_installed_frameworks):
+    site = tmp_path / "site"
+    write(site / "detectron2" / "model_zoo" / "configs" / "Mine" / "faster.yaml", "MODEL: {}\n")
+    write(site / "detectron2" / "model_zoo" / "model_zoo.py", MODEL_ZOO_PY)
+    monkeypatch.syspath_prepend(str(site))
+    # a computed key is not a literal: detectron2's table must be all literals to be read
+    assert zoo.checkpoint_url("Mine/faster.yaml") is None
+    write(site / "detectron2" / "model_zoo" / "model_zoo.py", MODEL_ZOO_PY.replace(
+        '"Mine/faster.yaml".replace(".yaml", ""): "x",\n', ""))
+    zoo._checkpoint_table.cache_clear()
+    assert zoo.checkpoint_url("Mine/faster.yaml") == "https://example.invalid/zoo/Mine/faster/1/model_final_abc.pkl"
+    assert zoo.checkpoint_url("COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml") is None   # not in *that* table
+
+
+def test_scripts_get_the_zoo_checkpoint(tmp_path):
+    import json
+    from tests.conftest import run_cli
+    prefix, suffixes = _shipped_names()
+    write(tmp_path / "demo.py", '''\
+        from detectron2 import model_zoo
+        from detectron2.config import get_cfg, instantiate
+        from detectron2.engine import DefaultPredictor
+        cfg = get_cfg()
+        cfg.merge_from_file(model_zoo.get_config_file("COCO-Detection/retinanet_R_50_FPN_3x.yaml"))
+        cfg.MODEL.WEIGHTS = model_zoo.get_checkpoint_url("COCO-Detection/retinanet_R_50_FPN_3x.yaml")
+        predictor = DefaultPredictor(cfg)
+        ''')
+    write(tmp_path / "lazy.py", '''\
+        from detectron2 import model_zoo
+        from detectron2.config import instantiate
+        cfg = model_zoo.get_config("new_baselines/mask_rcnn_R_50_FPN_100ep_LSJ.py", trained=True)
+        model = instantiate(cfg.model)
+        ''')
+    write(tmp_path / "gone.py", '''\
+        from detectron2 import model_zoo
+        from detectron2.config import get_cfg
+        from detectron2.engine import DefaultPredictor
+        cfg = get_cfg()
+        cfg.MODEL.WEIGHTS = model_zoo.get_checkpoint_url("COCO-Detection/not_a_model.yaml")
+        predictor = DefaultPredictor(cfg)
+        ''')
+    env = {"PYTHONPATH": str(REPO)}
+    run = run_cli("show", "--raw", "--format", "json", "demo.py", cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr
+    name = "COCO-Detection/retinanet_R_50_FPN_3x"
+    assert json.loads(run.stdout.splitlines()[0])["config"]["MODEL"]["WEIGHTS"] == prefix + name + "/" + suffixes[name]
+    run = run_cli("show", "--raw", "--format", "json", "lazy.py", cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr
+    name = "new_baselines/mask_rcnn_R_50_FPN_100ep_LSJ"
+    assert json.loads(run.stdout.splitlines()[0])["config"]["train"]["init_checkpoint"] == \
+        prefix + name + "/" + suffixes[name]
+    run = run_cli("lint", "--format", "json", "gone.py", cwd=tmp_path, env=env)
+    findings = [f for f in json.loads(run.stdout)["findings"] if f["rule"] == "S904"]
+    assert any(f["left_location"] == {"file": "gone.py", "line": 5} and "not_a_model" in f["message"]
+               and "no trained checkpoint" in f["message"] for f in findings), run.stdout

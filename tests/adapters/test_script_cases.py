@@ -86,14 +86,6 @@ def test_show_raw_equals_native_config(name):
     assert got["framework"] == case["framework"]
     expected = json.loads((CASES / name / case["expect_raw"]).read_text())
     diff = first_diff(norm(expected), norm(got["config"]))
-    if diff and diff.startswith(".MODEL.WEIGHTS:") and "model_zoo.get_checkpoint_url" in \
-            (CASES / name / case["script"]).read_text():
-        from cfglint.adapters.script import zoo
-        weights = expected["MODEL"]["WEIGHTS"]
-        if zoo.checkpoint_url("COCO-InstanceSegmentation/mask_rcnn_R_50_FPN_3x.yaml") is None and \
-                first_diff(norm({**expected, "MODEL": {**expected["MODEL"], "WEIGHTS": None}}), norm(got["config"])) is None:
-            pytest.xfail(f"only MODEL.WEIGHTS differs: model_zoo.get_checkpoint_url needs the zoo's table "
-                         f"(issue 12 item 3), {weights}")
     assert diff is None, diff
 
 

@@ -13,17 +13,27 @@ detrex checkout that contains the config is used: the nearest ancestor `d` of th
 `d/detrex/config/configs/<p>`, or with `d/configs/<p>` when the config is under `d/projects/`
 (detrex's layout); anything else is refused, never guessed from an unrelated `configs/` folder.
 
+`checkpoint_url(p)` is `model_zoo.get_checkpoint_url(p)`: detectron2's table of trained models
+(`_ModelZooUrls` in `detectron2/model_zoo/model_zoo.py`), read as literals from an installed
+detectron2's source when there is one, else from cfglint's copy of that table
+(`model_zoo/checkpoints.json`, written by `scripts/sync_model_zoo.py` from a detectron2 release).
+
 `zoo_roots()` lists every directory these readers may read from (for read confinement).
 """
 from __future__ import annotations
 
+import ast
+import functools
+import json
 import os
 import sys
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 SHIPPED_DETECTRON2_CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "model_zoo", "configs")
 _DETECTRON2_SUBDIR = os.path.join("detectron2", "model_zoo", "configs")
 _DETREX_SUBDIR = os.path.join("detrex", "config", "configs")
+SHIPPED_CHECKPOINT_TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "model_zoo", "checkpoints.json")
+_URL_TABLE_CLASS = "_ModelZooUrls"
 
 
 def _installed(subdir: str, path: Optional[Sequence[str]] = None) -> Optional[str]:
@@ -81,6 +91,64 @@ def get_config_file(config_path: str, configs_root: Optional[str] = None) -> str
     if found is None:
         raise CfglintError(f"{config_path} not available in detectron2's model zoo")
     return found
+
+
+CheckpointTable = Tuple[str, Dict[str, str]]
+
+
+def read_checkpoint_table(source: str) -> Optional[CheckpointTable]:
+    """(S3_PREFIX, CONFIG_PATH_TO_URL_SUFFIX) of detectron2's `model_zoo.py` source, read as
+    literals (`ast.literal_eval` of the two class attributes, nothing run), or None when the
+    source does not hold them as literals."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == _URL_TABLE_CLASS:
+            found = {}
+            for statement in node.body:
+                if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                        and isinstance(statement.targets[0], ast.Name):
+                    try:
+                        found[statement.targets[0].id] = ast.literal_eval(statement.value)
+                    except (ValueError, TypeError, SyntaxError, RecursionError):
+                        continue
+            prefix, table = found.get("S3_PREFIX"), found.get("CONFIG_PATH_TO_URL_SUFFIX")
+            if isinstance(prefix, str) and isinstance(table, dict) and \
+                    all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
+                return prefix, table
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def _checkpoint_table(installed_configs: Optional[str]) -> Optional[CheckpointTable]:
+    if installed_configs is not None:
+        # an installed detectron2: its own table, beside the configs it serves
+        source = os.path.join(os.path.dirname(installed_configs), "model_zoo.py")
+        try:
+            with open(source, encoding="utf-8") as f:
+                return read_checkpoint_table(f.read())
+        except (OSError, UnicodeDecodeError):
+            return None
+    try:
+        with open(SHIPPED_CHECKPOINT_TABLE, encoding="utf-8") as f:
+            shipped = json.load(f)
+        return shipped["S3_PREFIX"], shipped["CONFIG_PATH_TO_URL_SUFFIX"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def checkpoint_url(config_path: str) -> Optional[str]:
+    """`model_zoo.get_checkpoint_url(config_path)`: the URL of the model the zoo trained with that
+    config, or None where detectron2 raises RuntimeError ("Pretrained model for ... is not
+    available!"). Same lookup as detectron2's `_ModelZooUrls.query`."""
+    table = _checkpoint_table(installed_detectron2_configs())
+    if table is None:
+        return None
+    prefix, suffixes = table
+    name = config_path.replace(".yaml", "").replace(".py", "")
+    return prefix + name + "/" + suffixes[name] if name in suffixes else None
 
 
 def zoo_root_of(found: str, from_file: str) -> Optional[str]:

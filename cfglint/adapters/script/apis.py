@@ -286,7 +286,7 @@ def _d2_call(it, parts, last, last2, args, kwargs, node):
     if last == "get_checkpoint_url" and "model_zoo" in parts:
         name = it.plain(args[0]) if args else None
         url = zoo.checkpoint_url(name) if isinstance(name, str) else None
-        return url if url is not None else it.unknown(node, f"the model-zoo checkpoint URL of {name}")
+        return url if url is not None else it.unknown(node, _no_checkpoint(name))
     if last == "get_config" and "model_zoo" in parts:
         name = it.plain(args[0]) if args else kwargs.get("config_path")
         trained = kwargs.get("trained", args[1] if len(args) > 1 else False)
@@ -296,12 +296,21 @@ def _d2_call(it, parts, last, last2, args, kwargs, node):
         if found is None:
             return it.unknown(node, f"the model-zoo config {name} is not available")
         if name.endswith(".py"):
-            return LazyState(found, where)
+            state = LazyState(found, where)
+            if trained is not False:
+                url = zoo.checkpoint_url(name)
+                if url is None:
+                    it.note(it.unknown(node, _no_checkpoint(name)))
+                else:   # detectron2 sets cfg.train.init_checkpoint = url
+                    item = f"train.init_checkpoint={url!r}"
+                    state.overrides.append(item)
+                    state.override_lines[item] = where
+            return state
         view = _new_d2(it, where)
         _merge_from_file(it, view.state, [found], {}, node)
         if trained is not False:
             _set(it, view.state, ("MODEL", "WEIGHTS"), zoo.checkpoint_url(name) or
-                 it.unknown(node, f"the model-zoo checkpoint URL of {name}"), node)
+                 it.unknown(node, _no_checkpoint(name)), node)
         return view
     if last2 == "LazyConfig.load":
         path = _path_arg(it, args, kwargs, "filename", node)
@@ -356,6 +365,11 @@ def _external_addon(it, state: D2State, name: str, node) -> None:
 class _Checkpointer:
     def __init__(self, model):
         self.model = model
+
+
+def _no_checkpoint(name: str) -> str:
+    return (f"{name} has no trained checkpoint in detectron2's model-zoo table; "
+            "detectron2 raises RuntimeError there")
 
 
 def _new_d2(it, where: Location) -> View:

@@ -1,7 +1,6 @@
 """Model zoos a script names: Detectron2 `model_zoo.get_config_file(...)`, mmdet model names.
 
-One function each, so the shipped Detectron2 model zoo (issue 12 item 3) can replace the lookup
-here without touching the interpreter. Nothing is imported: an installed package is found by
+One function each, so the interpreter does not know where a zoo lives. Nothing is imported: an installed package is found by
 path, its files are read as text.
 """
 from __future__ import annotations
@@ -21,8 +20,10 @@ def config_file(name: str, from_file: str, configs_root: Optional[str] = None) -
 
 
 def checkpoint_url(name: str) -> Optional[str]:
-    """`model_zoo.get_checkpoint_url(name)`: needs detectron2's table of model ids, not shipped yet."""
-    return None
+    """`model_zoo.get_checkpoint_url(name)`: the zoo's trained checkpoint (see
+    cfglint.adapters.detectron2.zoo), or None where detectron2 raises."""
+    from cfglint.adapters.detectron2 import zoo as d2_zoo
+    return d2_zoo.checkpoint_url(name)
 
 
 @functools.lru_cache(maxsize=1)
