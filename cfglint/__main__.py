@@ -1,5 +1,8 @@
+import gc
 import os
 import sys
+
+gc.disable()  # as the `cfglint` command does (cfglint.cli.run), before the imports
 
 # `python -m cfglint` puts the working directory (a pull request's checkout, in CI) first on
 # sys.path, so a `yaml.py` or `typer.py` committed there would be imported instead of the real

@@ -9,21 +9,24 @@ detectron2's scripts); `run()` splits them off before typer sees the command lin
 from __future__ import annotations
 
 import gc
+import importlib
 import sys
-from typing import List, Optional, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 import typer
 
-from cfglint.cli import convert_cmd, diff_cmd, lint_cmd, rules_cmd, verify_cmd
-from cfglint.cli import show as show_cmd
+#: Each command's module, imported (and built into a click command) only when that command runs:
+#: a pre-commit hook running `cfglint lint` pays for `lint` alone. `--help`, `--version` and an
+#: unknown command get all of them, in this order.
+COMMANDS = {
+    "show": "cfglint.cli.show",
+    "diff": "cfglint.cli.diff_cmd",
+    "verify": "cfglint.cli.verify_cmd",
+    "convert": "cfglint.cli.convert_cmd",
+    "lint": "cfglint.cli.lint_cmd",
+    "rules": "cfglint.cli.rules_cmd",
+}
 
-app = typer.Typer(
-    name="cfglint",
-    help="Catch train/serve drift in Detectron2 and MMDetection configs and checkpoints.",
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
 
 def _version(value: bool) -> None:
     if value:
@@ -32,7 +35,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                       help="Print the version and exit.")) -> None:
     """Catch train/serve drift in Detectron2 and MMDetection configs and checkpoints.
@@ -41,9 +43,40 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
     """
 
 
-app.command("show")(show_cmd.show)
-for _command in (diff_cmd, verify_cmd, convert_cmd, lint_cmd, rules_cmd):  # one module per command
-    _command.register(app)
+def build_app(commands: Iterable[str] = tuple(COMMANDS)) -> typer.Typer:
+    """The `cfglint` typer app with `commands` (each module registers its own)."""
+    app = typer.Typer(
+        name="cfglint",
+        help="Catch train/serve drift in Detectron2 and MMDetection configs and checkpoints.",
+        add_completion=False,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(main)
+    for name in commands:
+        importlib.import_module(COMMANDS[name]).register(app)
+    return app
+
+
+def command_of(args: List[str]) -> Optional[str]:
+    """The command an argument list runs, when it names one first (after the safety options
+    that every command takes, see common.take_safety_options); else None."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--env" or arg.startswith("--allow-root="):
+            i += 1
+        elif arg == "--allow-root":
+            i += 2
+        else:
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def __getattr__(name: str):
+    if name == "app":   # `cfglint.cli.main.app`: the whole app, for callers that drive typer themselves
+        return build_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def split_opts(argv: List[str]) -> Tuple[List[str], List[str]]:
@@ -83,7 +116,8 @@ def run(argv: Optional[List[str]] = None) -> None:
     gc.disable()
     from cfglint.cli import guard
     args, opts = split_opts(list(sys.argv[1:] if argv is None else argv))
-    guard.run_guarded(app, args, opts)
+    command = command_of(args)
+    guard.run_guarded(build_app((command,) if command else COMMANDS), args, opts)
 
 
 if __name__ == "__main__":  # pragma: no cover

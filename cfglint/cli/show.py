@@ -42,3 +42,7 @@ def show(
             typer.echo(show_text.render_raw(item.resolved) if raw else show_text.render_model(item.model))
     if any(item.error is not None for item in shown):
         raise typer.Exit(2)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("show")(show)

@@ -10,7 +10,7 @@ fast instead of exhausting memory.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import yaml
 
@@ -19,6 +19,11 @@ from cfglint.adapters.limits import MAX_YAML_NODES
 from cfglint.errors import CfglintError, UnsafeContentError
 
 KeyPath = Tuple[str, ...]
+
+#: libyaml's scanner and composer when PyYAML was built with it (the wheels are): the same nodes
+#: as PyYAML's pure-Python loader, which fvcore's `yaml.safe_load` uses, about 10x faster.
+#: libyaml caps nesting at 1000 levels, so its C composer cannot exhaust the stack.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 _PYTHON_TAG_PREFIX = "tag:yaml.org,2002:python/"
@@ -40,21 +45,11 @@ class YamlFile:
 def read_yaml(text: str, file: str) -> YamlFile:
     """Parse `text` (the content of `file`) into plain data, without running anything."""
     try:
-        loader = yaml.SafeLoader(text)  # its Reader already refuses control characters
-    except yaml.YAMLError as exc:
-        raise CfglintError(f"YAML error: {str(exc).splitlines()[0]}", file) from None
-    try:
-        node = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise CfglintError(f"YAML syntax error: {problem}", file, mark.line + 1 if mark else None) from None
-    except yaml.YAMLError as exc:
-        raise CfglintError(f"YAML error: {exc}", file) from None
-    except RecursionError:  # PyYAML composes nested collections recursively
-        raise CfglintError(_TOO_DEEP, file) from None
-    finally:
-        loader.dispose()
+        loader, node = _compose(_Loader, text)
+    except (yaml.YAMLError, RecursionError):
+        # PyYAML's own loader says what is wrong, in the words detectron2 users see (and decides,
+        # should libyaml ever refuse what PyYAML reads)
+        loader, node = _compose(yaml.SafeLoader, text, file)
     if node is None:
         raise CfglintError("the config file is empty; Detectron2 cannot merge an empty YAML", file, 1)
     if not isinstance(node, yaml.MappingNode) or node.tag != _MAP_TAG:
@@ -66,6 +61,34 @@ def read_yaml(text: str, file: str) -> YamlFile:
     except RecursionError:
         raise CfglintError(_TOO_DEEP, file) from None
     return YamlFile(data, builder.key_lines)
+
+
+def _compose(loader_class, text: str, file: Optional[str] = None):
+    """(loader, root node). With `file`, errors become CfglintError; without, they propagate."""
+    try:
+        loader = loader_class(text)  # its reader refuses control characters
+    except yaml.YAMLError as exc:
+        if file is None:
+            raise
+        raise CfglintError(f"YAML error: {str(exc).splitlines()[0]}", file) from None
+    try:
+        return loader, loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        if file is None:
+            raise
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise CfglintError(f"YAML syntax error: {problem}", file, mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        if file is None:
+            raise
+        raise CfglintError(f"YAML error: {exc}", file) from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        if file is None:
+            raise
+        raise CfglintError(_TOO_DEEP, file) from None
+    finally:
+        loader.dispose()
 
 
 def construct_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode, file: str) -> Any:
