@@ -83,14 +83,18 @@ class Writer:
 
 
 def walk_dicts(node: Any, path: KeyPath) -> Iterator[Tuple[dict, KeyPath]]:
-    """Every dict under `node` (itself included), depth first, with its key path."""
-    if isinstance(node, dict):
-        yield node, path
-        for key, value in node.items():
-            yield from walk_dicts(value, path + (key,))
-    elif isinstance(node, (list, tuple)):
-        for i, value in enumerate(node):
-            yield from walk_dicts(value, path + (i,))
+    """Every dict under `node` (itself included), depth first in document order, with its key path
+    (an explicit stack: normalization walks the model tree of every config)."""
+    stack = [(node, path)]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            yield node, path
+            stack.extend(reversed([(value, path + (key,)) for key, value in node.items()
+                                   if isinstance(value, (dict, list, tuple))]))
+        elif isinstance(node, (list, tuple)):
+            stack.extend(reversed([(value, path + (i,)) for i, value in enumerate(node)
+                                   if isinstance(value, (dict, list, tuple))]))
 
 
 def last_of(node: Any, path: KeyPath) -> Tuple[Any, KeyPath]:

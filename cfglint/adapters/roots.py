@@ -334,7 +334,12 @@ def read_bytes(path: str, limit: int, shown: Optional[str] = None, kind: str = "
     fd = open_regular(path, shown, kind)
     with os.fdopen(fd, "rb") as f:
         try:
-            return f.read(limit + 1)
+            # read(limit + 1) alone would allocate limit + 1 bytes for every small config
+            expected = min(os.fstat(fd).st_size, limit) + 1
+            data = f.read(expected)
+            if len(data) == expected and expected <= limit:   # it grew since fstat: read on, bounded
+                data += f.read(limit + 1 - expected)
+            return data
         except OSError as exc:
             raise CfglintError(f"cannot read {kind}: {exc.strerror or exc}", shown or path) from None
 

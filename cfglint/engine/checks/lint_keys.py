@@ -42,26 +42,34 @@ from cfglint.engine.rules import Rule
 
 def _typed_dicts(node: Any, path: Tuple, scope: Optional[str], popped: frozenset = frozenset()
                  ) -> Iterator[Tuple[Tuple, dict, Optional[str], frozenset, Any]]:
-    """Every `dict(type=...)` under `node`: (path, dict, registry scope, keys its owner pops from
-    it before building it, its signature lookup). A dict its owner splats into a call
-    (`Cls(**cfg)`) is not a registry config: nothing under it is visited."""
+    """Every `dict(type=...)` under `node`, in document order: (path, dict, registry scope, keys
+    its owner pops from it before building it, its signature lookup). A dict its owner splats into
+    a call (`Cls(**cfg)`) is not a registry config: nothing under it is visited. (An explicit
+    stack: this walks the model tree of every linted config.)"""
     from cfglint.adapters.mmdet.signatures import WHOLE, lookup
 
-    if isinstance(node, dict):
-        if isinstance(node.get("_scope_"), str):
-            scope = node["_scope_"]
-        signature = None
-        if isinstance(node.get("type"), str):
-            judged, signature = lookup(node["type"], scope)
-            yield path, node, scope, popped, (judged, signature)
-        for key, value in node.items():
-            taken = frozenset(signature.consumed(key)) if signature is not None else frozenset()
-            if WHOLE in taken:
-                continue
-            yield from _typed_dicts(value, path + (key,), scope, taken)
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _typed_dicts(value, path + (index,), scope, popped)
+    none: frozenset = frozenset()
+    stack = [(node, path, scope, popped)]
+    while stack:
+        node, path, scope, popped = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("_scope_"), str):
+                scope = node["_scope_"]
+            signature = None
+            if isinstance(node.get("type"), str):
+                judged, signature = lookup(node["type"], scope)
+                yield path, node, scope, popped, (judged, signature)
+            children = []
+            for key, value in node.items():
+                if not isinstance(value, (dict, list)):
+                    continue
+                taken = frozenset(signature.consumed(key)) if signature is not None else none
+                if WHOLE not in taken:
+                    children.append((value, path + (key,), scope, taken))
+            stack.extend(reversed(children))
+        elif isinstance(node, list):
+            stack.extend(reversed([(value, path + (index,), scope, popped) for index, value in enumerate(node)
+                                   if isinstance(value, (dict, list))]))
 
 
 def is_mmdet2_config(data: dict) -> bool:
