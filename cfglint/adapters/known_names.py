@@ -26,6 +26,12 @@ def versions() -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(_load()[1].items()))
 
 
+@functools.lru_cache(maxsize=1)
+def package_prefixes() -> Tuple[str, ...]:
+    """`("torch.",)`: what every dotted name `missing_attribute` can judge starts with."""
+    return tuple(sorted({module.split(".")[0] + "." for module in _load()[0]}))
+
+
 def names_of(module: str) -> FrozenSet[str]:
     return _load()[0].get(module, frozenset())
 

@@ -17,38 +17,28 @@ _KEYS = ("_target_", "type")
 
 
 def _targets(root: Any, root_path: Tuple) -> Iterator[Tuple[Tuple, str]]:
-    """(key path, dotted string) of every `_target_`/`type` naming a dotted path, in document order
-    (an explicit stack, not recursion: this walks every value of every linted config)."""
+    """(key path, dotted string) of every `_target_`/`type` that could name an attribute of a
+    module cfglint knows all the names of (it starts with one of their packages), depth first.
+    (An explicit stack, not recursion: this walks every container of every linted config.)"""
+    from cfglint.adapters import known_names
+
+    packages = known_names.package_prefixes()
+    if not packages:
+        return
     stack = [(root_path, root)]
     while stack:
         path, node = stack.pop()
         if isinstance(node, dict):
-            children = []
-            for key, value in node.items():
-                if key in _KEYS and isinstance(value, str):
-                    if "." in value:
-                        children.append((path + (key,), value, True))
-                elif isinstance(value, (dict, list)):
-                    children.append((path + (key,), value, False))
+            for key in _KEYS:
+                value = node.get(key)
+                if isinstance(value, str) and value.startswith(packages):
+                    yield path + (key,), value
+            children = [(path + (key,), value) for key, value in node.items() if isinstance(value, (dict, list))]
         elif isinstance(node, list):
-            children = [(path + (i,), v, False) for i, v in enumerate(node) if isinstance(v, (dict, list))]
+            children = [(path + (i,), value) for i, value in enumerate(node) if isinstance(value, (dict, list))]
         else:
             continue
-        for child_path, value, is_target in reversed(children):
-            if is_target:
-                stack.append((child_path, _Target(value)))
-            else:
-                stack.append((child_path, value))
-        while stack and isinstance(stack[-1][1], _Target):
-            target_path, target = stack.pop()
-            yield target_path, target.value
-
-
-class _Target:
-    __slots__ = ("value",)
-
-    def __init__(self, value: str):
-        self.value = value
+        stack.extend(reversed(children))
 
 
 @model_check("target_exists", placeholders={"module", "attribute", "versions", "hint"}, fields=())
