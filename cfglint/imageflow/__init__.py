@@ -31,7 +31,8 @@ from cfglint.imageflow.values import KIND, LAYOUT, ORDER, RESIZE, SCALE, Img
 __all__ = ["analyze_file", "ImageFlowReport", "Problem", "problems", "ConfigFacts", "from_model", "has_image_sinks"]
 
 #: A file without any of these never hands an image to a detector: skip it without parsing.
-_SINK_HINT = re.compile(r"DefaultPredictor|build_model|inference_detector|DetInferencer|instantiate|init_detector")
+_SINK_HINT = re.compile(r"DefaultPredictor|build_model|inference_detector|DetInferencer|instantiate|init_detector|"
+                        r"model_zoo")
 MAX_TEXT = 2_000_000
 
 

@@ -105,7 +105,8 @@ class Klass:
 
 _DETECTRON2_PREDICTORS = {"detectron2.engine.DefaultPredictor", "detectron2.engine.defaults.DefaultPredictor"}
 _BUILD_MODEL = {"detectron2.modeling.build_model", "detectron2.modeling.meta_arch.build_model",
-                "detectron2.modeling.meta_arch.build.build_model"}
+                "detectron2.modeling.meta_arch.build.build_model",
+                "detectron2.model_zoo.get", "detectron2.model_zoo.model_zoo.get"}   # model_zoo.get(name)
 _INFERENCE_DETECTOR = {"mmdet.apis.inference_detector", "mmdet.apis.inference.inference_detector"}
 _INIT_DETECTOR = {"mmdet.apis.init_detector", "mmdet.apis.inference.init_detector"}
 _DET_INFERENCER = {"mmdet.apis.DetInferencer", "mmdet.apis.det_inferencer.DetInferencer"}

@@ -165,7 +165,8 @@ def test_every_shipped_checkpoint_belongs_to_a_shipped_config():
     assert prefix.startswith("https://") and prefix.endswith("/")
     assert len(suffixes) > 50
     for name, suffix in suffixes.items():
-        assert any(os.path.isfile(os.path.join(zoo.SHIPPED_DETECTRON2_CONFIGS, name + ext)) for ext in (".yaml", ".py")), name
+        assert any(os.path.isfile(os.path.join(zoo.SHIPPED_DETECTRON2_CONFIGS, name + ext))
+                   for ext in (".yaml", ".py")), name
         assert suffix.endswith(".pkl") and suffix.split("/")[0].isdigit(), suffix
 
 
@@ -242,3 +243,40 @@ def test_scripts_get_the_zoo_checkpoint(tmp_path):
     findings = [f for f in json.loads(run.stdout)["findings"] if f["rule"] == "S904"]
     assert any(f["left_location"] == {"file": "gone.py", "line": 5} and "not_a_model" in f["message"]
                and "no trained checkpoint" in f["message"] for f in findings), run.stdout
+
+
+def test_model_zoo_get_is_a_served_model_with_its_checkpoint_and_device(tmp_path):
+    """`model_zoo.get(name, trained=True)`: get_config(name, trained) built on a device, with its
+    weights loaded; image-flow rules judge what the script feeds it."""
+    import json
+    from tests.conftest import run_cli
+    prefix, suffixes = _shipped_names()
+    body = '''\
+        import cv2
+        import torch
+        from detectron2 import model_zoo
+        model = model_zoo.get("COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml", trained=True{device})
+        model.eval()
+        image = cv2.imread("in.jpg"){flip}
+        with torch.no_grad():
+            outputs = model([{{"image": torch.as_tensor(image.transpose(2, 0, 1).astype("float32"))}}])
+        '''
+    write(tmp_path / "served.py", body.format(device=', device="cpu"', flip=""))
+    write(tmp_path / "rgb.py", body.format(device=', device="cpu"', flip="[:, :, ::-1]"))
+    write(tmp_path / "anywhere.py", body.format(device="", flip=""))
+    env = {"PYTHONPATH": str(REPO)}
+    run = run_cli("show", "--raw", "--format", "json", "served.py", cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr
+    config = json.loads(run.stdout.splitlines()[0])["config"]
+    name = "COCO-Detection/faster_rcnn_R_50_FPN_3x"
+    assert config["MODEL"]["WEIGHTS"] == prefix + name + "/" + suffixes[name]
+    assert config["MODEL"]["DEVICE"] == "cpu"
+    def findings(script):
+        run = run_cli("lint", "--format", "json", script, cwd=tmp_path, env=env)
+        return sorted((f["rule"], f["field"], f["left_location"]["line"]) for f in json.loads(run.stdout)["findings"])
+
+    # called directly, the model resizes nothing (P302, a warning); BGR is what it wants
+    assert findings("served.py") == [("P302", "image.resize", 8)]
+    assert findings("rgb.py") == [("P103", "image.channel_order", 8), ("P302", "image.resize", 8)]
+    # device=None: "cpu" only on a machine without CUDA, so unknown (and said where)
+    assert findings("anywhere.py") == [("P302", "image.resize", 8), ("S904", "MODEL.DEVICE", 4)]

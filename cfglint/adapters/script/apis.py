@@ -288,30 +288,9 @@ def _d2_call(it, parts, last, last2, args, kwargs, node):
         url = zoo.checkpoint_url(name) if isinstance(name, str) else None
         return url if url is not None else it.unknown(node, _no_checkpoint(name))
     if last == "get_config" and "model_zoo" in parts:
-        name = it.plain(args[0]) if args else kwargs.get("config_path")
-        trained = kwargs.get("trained", args[1] if len(args) > 1 else False)
-        if not isinstance(name, str):
-            return it.unknown(node, "a model-zoo name")
-        found = zoo.config_file(name, it.script)
-        if found is None:
-            return it.unknown(node, f"the model-zoo config {name} is not available")
-        if name.endswith(".py"):
-            state = LazyState(found, where)
-            if trained is not False:
-                url = zoo.checkpoint_url(name)
-                if url is None:
-                    it.note(it.unknown(node, _no_checkpoint(name)))
-                else:   # detectron2 sets cfg.train.init_checkpoint = url
-                    item = f"train.init_checkpoint={url!r}"
-                    state.overrides.append(item)
-                    state.override_lines[item] = where
-            return state
-        view = _new_d2(it, where)
-        _merge_from_file(it, view.state, [found], {}, node)
-        if trained is not False:
-            _set(it, view.state, ("MODEL", "WEIGHTS"), zoo.checkpoint_url(name) or
-                 it.unknown(node, _no_checkpoint(name)), node)
-        return view
+        return _zoo_config(it, args, kwargs, node, where)
+    if parts[-2:] == ["model_zoo", "get"]:   # get_config(name, trained), built, its weights loaded
+        return _zoo_model(it, args, kwargs, node, where)
     if last2 == "LazyConfig.load":
         path = _path_arg(it, args, kwargs, "filename", node)
         if isinstance(path, str) and not os.path.isfile(path):
@@ -365,6 +344,51 @@ def _external_addon(it, state: D2State, name: str, node) -> None:
 class _Checkpointer:
     def __init__(self, model):
         self.model = model
+
+
+def _zoo_config(it, args, kwargs, node, where):
+    """detectron2's `model_zoo.get_config(config_path, trained=False)`."""
+    name = it.plain(args[0]) if args else it.plain(kwargs.get("config_path"))
+    trained = it.plain(kwargs.get("trained", args[1] if len(args) > 1 else False))
+    if not isinstance(name, str):
+        return name if is_unknown(name) else it.unknown(node, "a model-zoo name")
+    found = zoo.config_file(name, it.script)
+    if found is None:
+        return it.unknown(node, f"the model-zoo config {name} is not available")
+    if name.endswith(".py"):
+        state = LazyState(found, where)
+        if trained is not False:   # detectron2 sets cfg.train.init_checkpoint = the URL
+            _set(it, state, ("train", "init_checkpoint"), zoo.checkpoint_url(name) or
+                 it.unknown(node, _no_checkpoint(name)), node)
+        return state
+    view = _new_d2(it, where)
+    _merge_from_file(it, view.state, [found], {}, node)
+    if trained is not False:
+        _set(it, view.state, ("MODEL", "WEIGHTS"), zoo.checkpoint_url(name) or
+             it.unknown(node, _no_checkpoint(name)), node)
+    return view
+
+
+def _zoo_model(it, args, kwargs, node, where):
+    """detectron2's `model_zoo.get(config_path, trained=False, device=None)`: the model of
+    `get_config(config_path, trained)` on `device`, with `DetectionCheckpointer(model).load()` of
+    MODEL.WEIGHTS (a LazyConfig: train.init_checkpoint)."""
+    config = _zoo_config(it, args[:2], {k: v for k, v in kwargs.items() if k != "device"}, node, where)
+    if is_unknown(config):
+        it.note(config)
+        return it.unknown(node, "a model of an unknown config")
+    if isinstance(config, LazyState):   # detectron2 sets no device on a LazyConfig
+        model = _sink(it, "model_zoo.get", config, node)
+        url = zoo.checkpoint_url(it.plain(args[0]) if args else it.plain(kwargs.get("config_path")))
+        trained = it.plain(kwargs.get("trained", args[1] if len(args) > 1 else False))
+        if trained is not False and url is not None:
+            model.sink.checkpoint, model.sink.checkpoint_where = url, where
+        return model
+    device = it.plain(kwargs.get("device", args[2] if len(args) > 2 else None))
+    if device is None:   # detectron2: "cpu" when torch.cuda.is_available() is false, else the config's
+        device = it.unknown(node, "model_zoo.get(device=None) uses 'cpu' on a machine without CUDA")
+    _set(it, config.state, ("MODEL", "DEVICE"), device, node)
+    return _d2_sink(it, "model_zoo.get", config.state, node)
 
 
 def _no_checkpoint(name: str) -> str:

@@ -1,8 +1,8 @@
 """Does a .py file build a config and hand it to a model? One parse, one walk, no evaluation.
 
 A serving script ends in a *sink*: a call that builds a model from a config (Detectron2
-`DefaultPredictor(cfg)`, `build_model(cfg)`, LazyConfig `instantiate(cfg.model)`; MMDetection
-`init_detector(...)`, `DetInferencer(...)`, `MODELS.build(cfg.model)`, `build_detector(...)`).
+`DefaultPredictor(cfg)`, `build_model(cfg)`, LazyConfig `instantiate(cfg.model)`, `model_zoo.get(name)`;
+MMDetection `init_detector(...)`, `DetInferencer(...)`, `MODELS.build(cfg.model)`, `build_detector(...)`).
 A training entry point (`DefaultTrainer(cfg)`, `Trainer.build_model(cfg)`), a dataset registration
 or a helper module has none and is "not a config".
 """
@@ -20,6 +20,7 @@ SINKS: Dict[str, Tuple[str, ...]] = {
     "VisualizationDemo": ("predictor", "demo"),
     "build_model": ("detectron2",),
     "instantiate": ("detectron2",),
+    "model_zoo.get": ("detectron2",),
     "init_detector": ("mmdet",),
     "init_model": ("mmdet",),
     "DetInferencer": ("mmdet",),
@@ -27,7 +28,8 @@ SINKS: Dict[str, Tuple[str, ...]] = {
     "MODELS.build": ("mmdet", "mmengine"),
 }
 FRAMEWORK_OF_SINK = {"DefaultPredictor": "detectron2", "VisualizationDemo": "detectron2", "build_model": "detectron2",
-                     "instantiate": "detectron2", "init_detector": "mmdet", "init_model": "mmdet",
+                     "instantiate": "detectron2", "model_zoo.get": "detectron2",
+                     "init_detector": "mmdet", "init_model": "mmdet",
                      "DetInferencer": "mmdet", "build_detector": "mmdet", "MODELS.build": "mmdet"}
 
 
@@ -122,7 +124,7 @@ _RUNTIME_IMPORTS = ("argparse", "setuptools", "distutils", "pytest", "unittest",
 _CONFIG_LINE = re.compile(r"^(?:_base_|model|dataloader|train|optimizer|lr_multiplier|train_pipeline|test_pipeline|"
                           r"train_dataloader|test_dataloader|default_scope)\s*=|LazyCall|^with\s+read_base", re.M)
 _SINK_WORDS = ("DefaultPredictor", "build_model", "instantiate", "init_detector", "init_model", "DetInferencer",
-               "build_detector", "MODELS", "VisualizationDemo")
+               "build_detector", "MODELS", "VisualizationDemo", "model_zoo")
 _CONFIG_NAMES = {"model", "dataloader", "train", "optimizer", "lr_multiplier", "_base_", "data", "test_pipeline",
                  "train_pipeline", "train_dataloader", "val_dataloader", "test_dataloader", "default_scope",
                  "train_cfg", "test_cfg", "val_cfg", "optim_wrapper", "param_scheduler", "img_norm_cfg"}

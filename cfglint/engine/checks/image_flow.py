@@ -89,7 +89,7 @@ def feeds_a_detector(path: str) -> bool:
 
 #: Same words as cfglint.imageflow's own hint (kept in step by tests/imageflow).
 _SINK_WORDS = ("DefaultPredictor", "build_model", "inference_detector", "DetInferencer", "instantiate",
-               "init_detector")
+               "init_detector", "model_zoo")
 
 
 @model_check(CHECK, params={"problem": TEXT}, placeholders={"origin", "sink", "call", "expected", "short_edge"},
