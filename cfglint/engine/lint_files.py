@@ -89,12 +89,13 @@ def _walk(root: str) -> Iterable[str]:
 
 
 def lint_file(path: str, config: EngineConfig, allow_new_keys: bool = False,
-              framework: Optional[str] = None) -> FileReport:
-    """One config's findings, or the reason it cannot be read."""
+              framework: Optional[str] = None, rules=None) -> FileReport:
+    """One config's findings, or the reason it cannot be read (`rules`: the run's RuleSet, loaded
+    once for a tree rather than per file)."""
     from cfglint import engine
     from cfglint.adapters import detect_framework, kinds, load
 
-    rules = engine.load_rules(config.rule_files)
+    rules = rules or engine.load_rules(config.rule_files)
     extra: List[Finding] = []
     try:
         model = load(path, framework=framework, allow_new_keys=allow_new_keys)
@@ -180,7 +181,9 @@ def lint_paths(files: Sequence[str], config: EngineConfig, jobs: Optional[int] =
     from cfglint.adapters import roots
     if roots.env_allowed():   # --env: the values read must be masked by this process's output guard
         jobs = 1
-    one = functools.partial(lint_file, config=config, allow_new_keys=allow_new_keys, framework=framework)
+    from cfglint.engine import load_rules
+    one = functools.partial(lint_file, config=config, allow_new_keys=allow_new_keys, framework=framework,
+                            rules=load_rules(config.rule_files))
     if jobs <= 1 or len(files) < MIN_FILES_FOR_PROCESSES:
         return [one(path) for path in files]
     chunk = max(1, len(files) // (jobs * 8))
