@@ -25,3 +25,42 @@ def test_lint_imports_no_framework():
     proc = subprocess.run([sys.executable, "-c", PROBE.format(paths=paths, forbidden=FORBIDDEN)],
                           capture_output=True, text=True, cwd=REPO, timeout=300)
     assert "LOADED []" in proc.stderr, proc.stderr[-2000:]
+
+
+COMMANDS_PROBE = """
+import sys
+from cfglint.cli.main import run
+try:
+    run({argv!r})
+except SystemExit:
+    pass
+print("COMMANDS", sorted(m for m in sys.modules if m.startswith("cfglint.cli.") and m.endswith(("_cmd", ".show"))),
+      file=sys.stderr)
+"""
+
+
+def _command_modules(argv):
+    proc = subprocess.run([sys.executable, "-c", COMMANDS_PROBE.format(argv=argv)], capture_output=True, text=True,
+                          cwd=REPO, timeout=120)
+    line = [x for x in proc.stderr.splitlines() if x.startswith("COMMANDS")]
+    assert line, proc.stderr[-2000:]
+    return line[0]
+
+
+def test_a_command_imports_its_own_module_only():
+    """Start-up of a pre-commit `cfglint lint` pays for `lint` alone; `--help` lists every command."""
+    config = str(FIXTURES / "examples" / "train.yaml")
+    assert _command_modules(["lint", config]) == "COMMANDS ['cfglint.cli.lint_cmd']"
+    assert _command_modules(["--allow-root", str(REPO), "show", config]) == "COMMANDS ['cfglint.cli.show']"
+    every = _command_modules(["--help"])
+    for name in ("show", "diff_cmd", "verify_cmd", "convert_cmd", "lint_cmd", "rules_cmd"):
+        assert f"cfglint.cli.{name}" in every, every
+
+
+def test_command_of_skips_the_safety_options_only():
+    from cfglint.cli.main import command_of
+    assert command_of(["lint", "x.yaml"]) == "lint"
+    assert command_of(["--env", "--allow-root", "d", "--allow-root=e", "diff", "a", "b"]) == "diff"
+    assert command_of(["--version"]) is None
+    assert command_of(["lnt", "x"]) is None         # click's "did you mean" needs every command
+    assert command_of([]) is None
