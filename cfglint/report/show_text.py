@@ -55,7 +55,29 @@ def render_model(model: CommonModel) -> str:
 
 def render_raw(resolved: ResolvedConfig) -> str:
     head = f"# {resolved.path}  ({resolved.framework}, {resolved.syntax or 'config'})"
+    unknown = _unknowns(resolved)
+    if "config" in unknown:
+        where = unknown.pop("config")
+        head += (f"\n# the config cannot be known statically ({where['why']}, {where['file']}:{where['line']}): "
+                 "below is only what the script sets around it")
+    for key, where in unknown.get("keys", {}).items():
+        head += f"\n# {key} cannot be known statically ({where['why']}, {where['file']}:{where['line']}): null below"
     return head + "\n" + dump_json(resolved.data, indent=2)
+
+
+def _unknowns(resolved: ResolvedConfig) -> dict:
+    """A serving script's values it cannot know: {"keys": {dotted: where}, "config": where}."""
+    out: dict = {}
+    keys = getattr(resolved, "unknown", None) or {}
+    reasons = getattr(resolved, "unknown_reasons", None) or {}
+    if keys:
+        out["keys"] = {key: {"file": where.file, "line": where.line, "why": reasons.get(key, "")}
+                       for key, where in keys.items()}
+    whole = getattr(resolved, "unknown_config", None)
+    if whole is not None:
+        out["config"] = {"file": whole.file, "line": whole.line,
+                         "why": getattr(resolved, "unknown_config_reason", None) or ""}
+    return out
 
 
 def render_json(shown, raw: bool) -> str:
@@ -64,6 +86,11 @@ def render_json(shown, raw: bool) -> str:
         out = {"path": shown.path, "framework": shown.resolved.framework, "config": shown.resolved.data}
         if getattr(shown.resolved, "from_script", False):   # contract section 3
             out["input"] = "script"
+            unknown = _unknowns(shown.resolved)
+            if unknown.get("keys"):
+                out["unknown"] = unknown["keys"]           # their values are null in `config`
+            if unknown.get("config"):
+                out["unknown_config"] = unknown["config"]  # `config` holds only what is known around it
         return dump_json(out)
     return dump_json(shown.model.to_json())
 

@@ -42,6 +42,7 @@ class ScriptResolved(ResolvedConfig):
     unknown: Dict[str, Location] = field(default_factory=dict)
     unknown_reasons: Dict[str, str] = field(default_factory=dict)
     unknown_config: Optional[Location] = None         # the config file itself is not known
+    unknown_config_reason: Optional[str] = None
     notes: List[Tuple[Location, str]] = field(default_factory=list)
     tree: Any = None                                  # the script's ast.Module (image-flow analysis)
     sinks: List[Any] = field(default_factory=list)    # every Sink reached, in order
@@ -125,7 +126,9 @@ def _unreached(path: str, module, first) -> "ScriptResolved":
     framework = FRAMEWORK_OF_SINK.get(kind, DETECTRON2)
     result = ScriptResolved(framework=framework, path=path, data={}, syntax="yacs" if framework == DETECTRON2
                             else "mmengine", files=[path], script=path, sink=kind, sink_location=where,
-                            tree=module.tree, unknown_config=where)
+                            tree=module.tree, unknown_config=where,
+                            unknown_config_reason=f"the call of {kind} is not reached with the script's default "
+                                                  "arguments")
     result.notes.append((where, f"the config given to {kind} cannot be known statically (the call is not reached "
                                 "with the script's default arguments)"))
     return result
@@ -183,7 +186,7 @@ def _finish(result: "ScriptResolved", unknown: Dict[Tuple[Any, ...], Any], whole
         result.locations[key_path] = value.where
         result.notes.append((value.where, f"{dotted} cannot be known statically: {value.why}"))
     if whole is not None:
-        result.unknown_config = whole.where
+        result.unknown_config, result.unknown_config_reason = whole.where, whole.why
         result.notes.append((whole.where, f"the config cannot be known statically: {whole.why}"))
 
 
@@ -250,7 +253,27 @@ def _lazy_result(interp, state, opts: Sequence[str], path: str) -> "ScriptResolv
     result = ScriptResolved(framework=DETECTRON2, path=path, data=resolved.data, locations=locations,
                             syntax="lazyconfig", files=list(dict.fromkeys(resolved.files + [path])),
                             suppressions=dict(resolved.suppressions))
+    unknown: Dict[Tuple[Any, ...], Any] = {}
+    for key_path, value in state.unknown_keys.items():
+        parent = result.data
+        for part in key_path[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):      # null, as the other kinds export a value they cannot know
+            result.data = _with_null(result.data, key_path)
+        unknown[key_path] = value
+    _finish(result, unknown, None)
     return result
+
+
+def _with_null(data: dict, key_path: Tuple[Any, ...]) -> dict:
+    """`data` (a copy along `key_path`) with None at `key_path`."""
+    out = dict(data)
+    if len(key_path) == 1:
+        out[key_path[0]] = None
+    else:
+        out[key_path[0]] = _with_null(out.get(key_path[0]) if isinstance(out.get(key_path[0]), dict) else {},
+                                      key_path[1:])
+    return out
 
 
 def mask_unknown(model, resolved: "ScriptResolved"):

@@ -32,6 +32,8 @@ def _b(name):
 
 
 BUILTINS: Dict[str, Any] = {}
+#: Builtins that hand out the items of what they are given unchanged (not copies).
+_KEEP_ITEMS = ("enumerate", "list", "reversed", "zip", "tuple")
 
 
 def _pure(name, fn, types=(str, int, float, bool, list, tuple, dict, type(None))):
@@ -39,7 +41,10 @@ def _pure(name, fn, types=(str, int, float, bool, list, tuple, dict, type(None))
         if name == "len" and len(args) == 1 and isinstance(args[0], Ext) and args[0].qual == "sys.argv" and \
                 not any(k.startswith("argv") for k in it.sets):
             return 1   # run with no arguments
-        args = [a.path if isinstance(a, PathVal) else it.plain(a) for a in args]
+        if name in _KEEP_ITEMS:   # `enumerate(cfg.pipeline)`: its dicts stay places in the config
+            args = [it.iterate(a) if isinstance(a, View) and it.iterate(a) is not None else a for a in args]
+        args = [a if name in _KEEP_ITEMS and isinstance(a, list) else a.path if isinstance(a, PathVal)
+                else it.plain(a) for a in args]
         for a in list(args) + list(kwargs.values()):
             if is_unknown(a):
                 return a
@@ -70,12 +75,15 @@ def _getattr(it, args, kwargs, node):
         if is_unknown(value) and len(args) == 3 and not is_unknown(args[0]):
             return args[2]
         return value
-    return it.unknown(node, "getattr of an unknown name")
+    result = it.unknown(node, "getattr of an unknown name")
+    if args and isinstance(args[0], (View, D2State, MMState, LazyState)):
+        result.config = args[0]
+    return result
 
 
 @_b("setattr")
 def _setattr(it, args, kwargs, node):
-    if len(args) == 3 and isinstance(args[1], str):
+    if len(args) == 3 and (isinstance(args[1], str) or is_unknown(args[1])):
         it.set_attr(args[0], args[1], args[2], node)
     return None
 
@@ -161,6 +169,9 @@ def _call_ext(it, qual: str, args: List[Any], kwargs: Dict[str, Any], node: ast.
     if root == "argparse" and last == "ArgumentParser":
         from cfglint.adapters.script.interp import Parser
         return Parser(it.loc(node))
+    if qual in ("types.SimpleNamespace", "argparse.Namespace") and not args:
+        from cfglint.adapters.script.interp import Namespace   # `args = SimpleNamespace(config_file=...)`
+        return Namespace(dict(kwargs))
     if root == "copy" and last == "deepcopy" and args:
         return _clone(args[0])
     if (root == "json" and last in ("load", "loads")) or (root == "yaml" and last in ("safe_load", "load")):
@@ -176,7 +187,26 @@ def _call_ext(it, qual: str, args: List[Any], kwargs: Dict[str, Any], node: ast.
         return None
     if last == "VisualizationDemo" and args and isinstance(args[0], (D2State, View)):
         return _d2_sink(it, "VisualizationDemo", _state_of(args[0]), node)
-    return it.unknown(node, f"{qual}() is outside the script")
+    if qual == "functools.reduce" and len(args) >= 2:
+        return _reduce(it, args, node)
+    result = it.unknown(node, f"{qual}() is outside the script")
+    # what it returns may be (part of) a config it was given: changed later, that config is unknown
+    result.config = next((a for a in [*args, *kwargs.values()] if isinstance(a, (View, D2State, MMState, LazyState))),
+                         None)
+    return result
+
+
+def _reduce(it, args, node):
+    """`functools.reduce(fn, items[, initial])`, e.g. `reduce(getattr, "MODEL.ROI_HEADS".split("."), cfg)`."""
+    items = it.iterate(args[1])
+    if items is None:
+        return it.unknown(node, "reduce() over values cfglint cannot list")
+    if len(args) < 3 and not items:
+        return it.unknown(node, "reduce() of an empty sequence")
+    value, rest = (args[2], items) if len(args) >= 3 else (items[0], items[1:])
+    for item in rest:
+        value = it.call(args[0], [value, item], {}, node)
+    return value
 
 
 def _os(it, parts, args, kwargs, node):
@@ -299,7 +329,7 @@ def _d2_call(it, parts, last, last2, args, kwargs, node):
             it.note(path)
         return LazyState(path, where)
     if last2 == "LazyConfig.apply_overrides":
-        target = args[0] if args else None
+        target = args[0] if args else kwargs.get("cfg")
         overrides = it.plain(args[1]) if len(args) > 1 else it.plain(kwargs.get("overrides"))
         if isinstance(target, LazyState) and isinstance(overrides, (list, tuple)):
             for item in overrides:
@@ -312,17 +342,17 @@ def _d2_call(it, parts, last, last2, args, kwargs, node):
             it.note(overrides)
         return target
     if last == "instantiate":
-        target = args[0] if args else None
+        target = args[0] if args else kwargs.get("cfg")
         if isinstance(target, View) and isinstance(target.state, LazyState):
             return _sink(it, "instantiate", target.state, node)
         return it.unknown(node, "an object built from a config")
     if last == "DefaultPredictor":
-        state = _state_of(args[0]) if args else None
+        state = _state_of(args[0] if args else kwargs.get("cfg"))
         if isinstance(state, D2State):
             return _d2_sink(it, "DefaultPredictor", state, node)
         return it.unknown(node, "a predictor of an unknown config")
     if last == "build_model" and parts[-2] != "DefaultTrainer":
-        state = _state_of(args[0]) if args else None
+        state = _state_of(args[0] if args else kwargs.get("cfg"))
         if isinstance(state, D2State):
             return _d2_sink(it, "build_model", state, node, checkpoint=False)
         return it.unknown(node, "a model of an unknown config")
@@ -524,8 +554,9 @@ def _set(it, state, path: KeyPath, value: Any, node) -> None:
         value = it.conditions[-1]
     if isinstance(state, LazyState):
         if is_unknown(value):
-            it.note(value)
+            state.unknown_keys[tuple(path)] = value
             return
+        state.unknown_keys.pop(tuple(path), None)
         value = it.plain(value)
         text = f"{'.'.join(map(str, path))}={value!r}"
         state.overrides.append(text)
@@ -542,7 +573,7 @@ def _set(it, state, path: KeyPath, value: Any, node) -> None:
                            if p[:len(value.path)] == value.path}
         value = copy.deepcopy(sub)
     else:
-        value = _clone_plain(value)
+        value = _clone_plain(it.plain(value))
     root = state.root if isinstance(state, D2State) else state.data
     parent = _lookup(root, path[:-1])
     if parent is _MISSING or not isinstance(parent, (dict, list)):
@@ -691,14 +722,48 @@ def _generic_method(name):
             if args[0] not in value:
                 _set(it, view.state, view.path + (args[0],), args[1] if len(args) > 1 else None, node)
             return get_key(it, view, args[0], node)
-        if name == "update" and args:
-            other = it.plain(args[0])
-            if isinstance(other, dict):
-                for k, v in {**other, **kwargs}.items():
-                    _set(it, view.state, view.path + (k,), v, node)
+        if name == "update" and (args or kwargs):
+            other = it.plain(args[0]) if args else {}
+            if not isinstance(other, dict):
+                changed_unknowably(it, view, other if is_unknown(other) else
+                                   it.unknown(node, "update() with a value that is not a dict"), node)
+                return None
+            _update(it, view, {**other, **kwargs}, node)
             return None
         return it.unknown(node, f"cfg.{name}()")
     return fn
+
+
+def _update(it, view: View, other: dict, node) -> None:
+    """`node.update(other)`: a yacs CfgNode is a dict (keys replaced); an mmengine ConfigDict
+    merges a dict into a dict key recursively (`ConfigDict.update`)."""
+    current = it.plain(view)
+    for key, value in other.items():
+        value = it.plain(value)
+        if isinstance(view.state, MMState) and isinstance(current, dict) and \
+                isinstance(current.get(key), dict) and isinstance(value, dict):
+            _update(it, View(view.state, view.path + (key,)), value, node)
+        else:
+            _set(it, view.state, view.path + (key,), value, node)
+
+
+def changed_unknowably(it, target: Any, unknown: Unknown, node) -> None:
+    """The script changes `target` (a config, or a place in one) in a way cfglint cannot follow:
+    everything under it is unknown from here on (one info finding says which line), rather than
+    silently left as it was."""
+    it.note(unknown)
+    view = target if isinstance(target, View) else View(target, ()) if isinstance(
+        target, (D2State, MMState, LazyState)) else None
+    if view is None:
+        return
+    state = view.state
+    if view.path:
+        _set(it, state, view.path, unknown, node)
+    elif isinstance(state, LazyState):
+        state.path = unknown
+        state._resolved = None
+    else:
+        state.unknown_from = state.unknown_from or unknown
 
 
 def _d2_freeze(it, view, args, kwargs, node):

@@ -23,6 +23,12 @@ from cfglint.model.location import Location
 
 #: Statements and expressions evaluated per script (with its modules); real scripts need a few thousand.
 MAX_STEPS = 200_000
+#: Methods that change the object they are called on: called on a value that may be part of a
+#: config (an alias cfglint could not follow), they make that config unknown instead of being lost.
+_MUTATING_METHODS = frozenset({"update", "merge_from_list", "merge_from_file", "merge_from_other_cfg",
+                               "merge_from_dict", "setdefault", "pop", "popitem", "append", "extend", "insert",
+                               "remove", "clear", "sort", "reverse", "set_new_allowed", "__setitem__",
+                               "__setattr__", "__delitem__"})
 MAX_DEPTH = 40
 MAX_LOOP = 10_000
 MAX_ITEMS = 100_000
@@ -449,10 +455,15 @@ class Interpreter:
             scope[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
             items = self.iterate(value)
-            if items is None or len(items) != len(target.elts) or any(isinstance(e, ast.Starred) for e in target.elts):
+            starred = [i for i, e in enumerate(target.elts) if isinstance(e, ast.Starred)]
+            if items is not None and len(starred) == 1 and len(items) >= len(target.elts) - 1:
+                # `*parents, leaf = key.split(".")`: the starred name takes the middle, as a list
+                star, after = starred[0], len(target.elts) - starred[0] - 1
+                items = items[:star] + [list(items[star:len(items) - after])] + items[len(items) - after:]
+            elif items is None or len(items) != len(target.elts) or starred:
                 for elt in target.elts:
                     inner = elt.value if isinstance(elt, ast.Starred) else elt
-                    if items is not None and not any(isinstance(e, ast.Starred) for e in target.elts):
+                    if items is not None and not starred:
                         self.assign(inner, self.unknown(stmt, "unpacking of the wrong length"), env, local, stmt)
                     else:
                         self.assign(inner, value if is_unknown(value) else self.unknown(stmt, "unpacking"),
@@ -483,7 +494,13 @@ class Interpreter:
 
     def set_attr(self, obj: Any, name: str, value: Any, node: ast.AST) -> None:
         if isinstance(obj, (View, D2State, MMState, LazyState)):
+            if is_unknown(name):    # setattr(cfg.MODEL, <unknown>, v)
+                self.apis.changed_unknowably(self, obj, name, node)
+                return
             self.apis.set_key(self, obj, name, value, node)
+        elif is_unknown(obj) and obj.config is not None:
+            self.apis.changed_unknowably(self, obj.config, self.unknown(
+                node, f"sets {name} on a value cfglint cannot follow ({obj.why}, line {obj.where.line})"), node)
         elif isinstance(obj, Instance):
             obj.attrs[name] = value
         elif isinstance(obj, Namespace):
@@ -496,9 +513,12 @@ class Interpreter:
     def set_item(self, obj: Any, key: Any, value: Any, node: ast.AST) -> None:
         if isinstance(obj, (View, D2State, MMState, LazyState)):
             if is_unknown(key):
-                self.note(key)
+                self.apis.changed_unknowably(self, obj, key, node)
                 return
             self.apis.set_key(self, obj, key, value, node)
+        elif is_unknown(obj) and obj.config is not None:
+            self.apis.changed_unknowably(self, obj.config, self.unknown(
+                node, f"sets an item of a value cfglint cannot follow ({obj.why}, line {obj.where.line})"), node)
         elif isinstance(obj, (dict, list)) and not is_unknown(key):
             try:
                 obj[key] = value
@@ -792,6 +812,12 @@ class Interpreter:
 
     def get_attr(self, obj: Any, name: str, node: ast.AST) -> Any:
         if is_unknown(obj):
+            if obj.config is not None and name in _MUTATING_METHODS:   # `node.update(...)` of an alias
+                def changes(it, args, kwargs, call_node, obj=obj):
+                    it.apis.changed_unknowably(it, obj.config, it.unknown(
+                        call_node, f"{name}() on a value cfglint cannot follow ({obj.why}, line {obj.where.line})"),
+                        call_node)
+                return Builtin(name, changes)
             return obj
         if isinstance(obj, Ext):
             return Ext(f"{obj.qual}.{name}")
@@ -987,6 +1013,14 @@ class Interpreter:
         return None
 
     def iterate(self, value: Any) -> Optional[List[Any]]:
+        if isinstance(value, View) and not isinstance(value.state, LazyState):
+            data = self.plain(value)
+            if isinstance(data, list):
+                # the items of a config list are the config's own dicts: `for t in cfg.pipeline:
+                # t["scale"] = ...` changes the config, so a dict or list item is a place in it
+                return [View(value.state, value.path + (i,)) if isinstance(item, (dict, list)) else item
+                        for i, item in enumerate(data)]
+            value = data
         if isinstance(value, (View, D2State, MMState)):
             value = self.plain(value)
         if isinstance(value, (list, tuple, str, set)):
@@ -1000,9 +1034,18 @@ class Interpreter:
         return None
 
     def plain(self, value: Any) -> Any:
-        """A config view as plain data (a copy); other values as they are."""
+        """A config view as plain data (a copy); a script's own list or dict holding views (the loop
+        variables of a config list, collected) with those views as data; other values as they are."""
         if isinstance(value, (View, D2State, MMState, LazyState)):
             return self.apis.plain(self, value)
+        if isinstance(value, (list, tuple)) and any(isinstance(v, (View, list, tuple, dict)) for v in value):
+            items = [self.plain(v) for v in value]
+            if any(a is not b for a, b in zip(items, value)):
+                return items if isinstance(value, list) else tuple(items)
+        elif isinstance(value, dict) and any(isinstance(v, (View, list, tuple, dict)) for v in value.values()):
+            items = {k: self.plain(v) for k, v in value.items()}
+            if any(items[k] is not v for k, v in value.items()):
+                return items
         return value
 
 

@@ -13,12 +13,13 @@ KeyPath = Tuple[Any, ...]
 class Unknown:
     """A value a static reader cannot know; `where` is the line that made it unknown."""
 
-    __slots__ = ("where", "why")
+    __slots__ = ("where", "why", "config")
     cfglint_unknown = True
 
-    def __init__(self, where: Location, why: str):
+    def __init__(self, where: Location, why: str, config: Any = None):
         self.where = where
         self.why = why
+        self.config = config   # a config (View or state) this value may be part of: changing it changes that
 
     def __repr__(self) -> str:
         return f"<unknown: {self.where}: {self.why}>"
@@ -114,6 +115,8 @@ class LazyState:
         self.where = where
         self.overrides: List[str] = []
         self.override_lines: Dict[str, Location] = {}
+        #: keys the script sets to a value cfglint cannot know (an override needs a value)
+        self.unknown_keys: Dict[KeyPath, "Unknown"] = {}
         self._resolved = None
 
     def resolved(self):
@@ -125,6 +128,7 @@ class LazyState:
     def clone(self) -> "LazyState":
         out = LazyState(self.path, self.where)
         out.overrides, out.override_lines = list(self.overrides), dict(self.override_lines)
+        out.unknown_keys = dict(self.unknown_keys)
         return out
 
 
