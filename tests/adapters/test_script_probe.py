@@ -156,3 +156,101 @@ model = init_detector(cfg, None, device="cpu")
 ''')
     rcnn = got["config"]["model"]["test_cfg"]["rcnn"]
     assert (rcnn["score_thr"], rcnn["max_per_img"], rcnn["nms"]["iou_threshold"]) == (0.35, 30, 0.5)
+
+
+# ---------------------------------------------------------------- second round
+
+D2_BARE = '''\
+import os
+from detectron2.config import CfgNode as CN, get_cfg
+from detectron2.engine import DefaultPredictor
+cfg = get_cfg()
+'''
+
+
+def test_merges_of_values_cfglint_cannot_know_make_the_config_unknown(tmp_path):
+    for line in ('cfg.merge_from_list(os.environ.get("D2_OPTS", "").split())',
+                 'import ext\ncfg.merge_from_other_cfg(ext.load())'):
+        got = show_raw(tmp_path, D2_BARE + line + "\npredictor = DefaultPredictor(cfg)\n")
+        assert got["unknown_config"]["line"] == len(D2_BARE.splitlines()) + line.count("\n") + 1, line
+
+
+def test_cfgnode_load_cfg_and_merge_from_other_cfg(tmp_path):
+    (tmp_path / "dumped.yaml").write_text("MODEL:\n  MASK_ON: true\n  ROI_HEADS:\n    NUM_CLASSES: 2\n")
+    got = show_raw(tmp_path, D2_BARE + 'cfg.merge_from_other_cfg(CN.load_cfg(open("dumped.yaml")))\n'
+                   "predictor = DefaultPredictor(cfg)\n")
+    assert got["config"]["MODEL"]["MASK_ON"] is True and got["config"]["MODEL"]["ROI_HEADS"]["NUM_CLASSES"] == 2
+    alone = show_raw(tmp_path, D2_BARE + 'cfg = CN.load_cfg(open("dumped.yaml"))\npredictor = DefaultPredictor(cfg)\n')
+    assert alone["config"] == {"MODEL": {"MASK_ON": True, "ROI_HEADS": {"NUM_CLASSES": 2}}}   # no defaults
+
+
+def test_list_methods_and_del_change_config_lists(tmp_path):
+    got = show_raw(tmp_path, D2_BARE + "cfg.MODEL.PIXEL_MEAN.reverse()\ndel cfg.MODEL.PIXEL_STD[0]\n"
+                   "cfg.INPUT.MIN_SIZE_TEST_LIST = []\ncfg.DATASETS.TEST = list(cfg.DATASETS.TEST)\n"
+                   'cfg.DATASETS.TEST.append("mine_val")\npredictor = DefaultPredictor(cfg)\n')
+    model = got["config"]["MODEL"]
+    assert model["PIXEL_MEAN"] == [123.675, 116.28, 103.53] and model["PIXEL_STD"] == [1.0, 1.0]
+    assert got["config"]["DATASETS"]["TEST"] == ["mine_val"]
+    lint = lint_findings(tmp_path)
+    assert ("L102", "input.pixel_mean", 5) in lint     # the reversed mean is found, at the script's line
+
+
+def test_lazyconfig_list_with_a_value_cfglint_cannot_build_is_unknown_not_unreadable(tmp_path):
+    got = show_raw(tmp_path, '''\
+import detectron2.data.transforms as T
+from detectron2 import model_zoo
+from detectron2.config import LazyCall as L, instantiate
+cfg = model_zoo.get_config("COCO-InstanceSegmentation/mask_rcnn_R_50_FPN_1x.py")
+cfg.dataloader.test.mapper.augmentations = [L(T.ResizeShortestEdge)(short_edge_length=640, max_size=1000)]
+cfg.dataloader.train.mapper.augmentations[0] = L(T.ResizeShortestEdge)(short_edge_length=640)
+model = instantiate(cfg.model)
+''')
+    assert got["config"]["dataloader"]["test"]["mapper"]["augmentations"] is None
+    assert got["config"]["dataloader"]["train"]["mapper"]["augmentations"][0] is None   # not the old value
+    assert set(got["unknown"]) == {"dataloader.test.mapper.augmentations", "dataloader.train.mapper.augmentations.0"}
+
+
+def test_omegaconf_update_and_merge_of_a_lazyconfig(tmp_path):
+    got = show_raw(tmp_path, '''\
+from omegaconf import OmegaConf
+from detectron2 import model_zoo
+from detectron2.config import instantiate
+cfg = model_zoo.get_config("COCO-Detection/retinanet_R_50_FPN_1x.py")
+cfg = OmegaConf.merge(cfg, OmegaConf.create({"model": {"num_classes": 4}, "train": {"device": "cpu"}}))
+OmegaConf.update(cfg, "model.test_score_thresh", 0.3)
+model = instantiate(cfg.model)
+''')
+    assert got["config"]["model"]["num_classes"] == 4 and got["config"]["train"]["device"] == "cpu"
+    assert got["config"]["model"]["test_score_thresh"] == 0.3
+    assert got["config"]["model"]["head"]["num_classes"] == "${..num_classes}"   # left as written
+
+
+@needs_mmdet
+def test_mmdet_list_methods_negative_indices_slices_and_detinferencer_of_a_config(tmp_path):
+    got = show_raw(tmp_path, f'''\
+from mmengine.config import Config
+from mmdet.apis import DetInferencer
+cfg = Config.fromfile("{MM}/faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py")
+cfg.test_dataloader.dataset.pipeline.pop(2)
+cfg.test_dataloader.dataset.pipeline[-2].scale = (960, 540)
+cfg.model.data_preprocessor.mean = cfg.model.data_preprocessor.mean[::-1]
+inferencer = DetInferencer(model=cfg, weights=None, device="cpu")
+''')
+    pipeline = got["config"]["test_dataloader"]["dataset"]["pipeline"]
+    assert [t["type"] for t in pipeline] == ["LoadImageFromFile", "Resize", "PackDetInputs"]
+    assert pipeline[1]["scale"] == [960, 540]
+    assert got["config"]["model"]["data_preprocessor"]["mean"] == [103.53, 116.28, 123.675]
+    assert "unknown_config" not in got
+    lint = lint_findings(tmp_path)
+    assert ("L304", "test.resize.short_edge", 5) in lint    # at the script's line, not the base's
+
+
+@needs_mmdet
+def test_mmdet_merge_of_unknown_options_makes_the_config_unknown(tmp_path):
+    got = show_raw(tmp_path, f'''\
+import json, os
+from mmdet.apis import init_detector
+model = init_detector("{MM}/faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py", None, device="cpu",
+                      cfg_options=json.loads(os.environ.get("MM_OPTS", "{{}}")))
+''')
+    assert got["unknown_config"]["line"] == 4       # where the environment is read

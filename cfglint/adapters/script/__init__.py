@@ -255,25 +255,28 @@ def _lazy_result(interp, state, opts: Sequence[str], path: str) -> "ScriptResolv
                             suppressions=dict(resolved.suppressions))
     unknown: Dict[Tuple[Any, ...], Any] = {}
     for key_path, value in state.unknown_keys.items():
-        parent = result.data
-        for part in key_path[:-1]:
-            parent = parent.get(part) if isinstance(parent, dict) else None
-        if isinstance(parent, dict):      # null, as the other kinds export a value they cannot know
-            result.data = _with_null(result.data, key_path)
+        result.data = _with_null(result.data, key_path)   # null, as the other kinds export a value they cannot know
         unknown[key_path] = value
     _finish(result, unknown, None)
     return result
 
 
-def _with_null(data: dict, key_path: Tuple[Any, ...]) -> dict:
-    """`data` (a copy along `key_path`) with None at `key_path`."""
-    out = dict(data)
-    if len(key_path) == 1:
-        out[key_path[0]] = None
-    else:
-        out[key_path[0]] = _with_null(out.get(key_path[0]) if isinstance(out.get(key_path[0]), dict) else {},
-                                      key_path[1:])
-    return out
+def _with_null(data: Any, key_path: Tuple[Any, ...]) -> Any:
+    """`data` (copied along `key_path`) with None at `key_path`, where that place exists (a dict
+    key may be new; a list index must exist); anything else is returned as it is."""
+    head, rest = key_path[0], key_path[1:]
+    if isinstance(data, dict):
+        out = dict(data)
+        if not rest:
+            out[head] = None
+        elif head in out:
+            out[head] = _with_null(out[head], rest)
+        return out
+    if isinstance(data, list) and isinstance(head, int) and -len(data) <= head < len(data):
+        out = list(data)
+        out[head] = None if not rest else _with_null(out[head], rest)
+        return out
+    return data
 
 
 def mask_unknown(model, resolved: "ScriptResolved"):

@@ -189,11 +189,48 @@ def _call_ext(it, qual: str, args: List[Any], kwargs: Dict[str, Any], node: ast.
         return _d2_sink(it, "VisualizationDemo", _state_of(args[0]), node)
     if qual == "functools.reduce" and len(args) >= 2:
         return _reduce(it, args, node)
+    if root == "omegaconf" and last == "create" and args and isinstance(it.plain(args[0]), (dict, list)):
+        return copy.deepcopy(it.plain(args[0]))   # `OmegaConf.create({...})`: that data
+    if root == "omegaconf" and last in ("update", "merge") and args and isinstance(_state_of(args[0]), LazyState):
+        return _omegaconf(it, last, [args[0] if isinstance(args[0], View) else View(args[0], ()), *args[1:]],
+                          kwargs, node)
     result = it.unknown(node, f"{qual}() is outside the script")
     # what it returns may be (part of) a config it was given: changed later, that config is unknown
     result.config = next((a for a in [*args, *kwargs.values()] if isinstance(a, (View, D2State, MMState, LazyState))),
                          None)
     return result
+
+
+def _omegaconf(it, last, args, kwargs, node):
+    """`OmegaConf.update(cfg, "a.b", value)` (in place) and `OmegaConf.merge(cfg, {...})` (a new
+    config: dicts merged key by key, anything else replaced) on a LazyConfig."""
+    target: View = args[0]
+    if last == "update":
+        key = it.plain(args[1]) if len(args) > 1 else it.plain(kwargs.get("key"))
+        value = args[2] if len(args) > 2 else kwargs.get("value")
+        if not isinstance(key, str):
+            changed_unknowably(it, target, key if is_unknown(key) else it.unknown(node, "an update key"), node)
+            return None
+        _set(it, target.state, target.path + tuple(key.split(".")), value, node)
+        return None
+    merged = View(target.state.clone(), target.path)
+    for other in args[1:]:
+        data = it.plain(other)
+        if not isinstance(data, dict) or isinstance(other, View):
+            changed_unknowably(it, merged, data if is_unknown(data) else
+                               it.unknown(node, "OmegaConf.merge with a config cfglint cannot read"), node)
+            break
+        for path, value in _merge_leaves(data, ()):
+            _set(it, merged.state, merged.path + path, value, node)
+    return merged
+
+
+def _merge_leaves(data: dict, prefix: KeyPath):
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            yield from _merge_leaves(value, prefix + (key,))
+        else:
+            yield prefix + (key,), value
 
 
 def _reduce(it, args, node):
@@ -299,6 +336,14 @@ def _d2_call(it, parts, last, last2, args, kwargs, node):
         return None
     if last == "get_cfg":
         return _new_d2(it, where)
+    if last == "load_cfg" and last2 in ("CfgNode.load_cfg", "CN.load_cfg"):
+        # yacs `CfgNode.load_cfg(file or YAML text)`: that YAML alone as a CfgNode (no defaults)
+        data = _parse_data(it, "yaml", "safe_load", args, kwargs, node)
+        if is_unknown(data):
+            return data
+        if not isinstance(data, dict):
+            return it.unknown(node, "CfgNode.load_cfg of YAML that is not a mapping")
+        return View(D2State(to_node(data), origin="CN"), ())
     if last == "CfgNode" or last == "CN":
         init = it.plain(args[0]) if args else it.plain(kwargs.get("init_dict"))
         new_allowed = kwargs.get("new_allowed", args[2] if len(args) > 2 else False)
@@ -515,8 +560,8 @@ def _check_frozen(it, state: D2State, node):
 def _merge_from_list(it, state: D2State, args, kwargs, node):
     from cfglint.adapters.detectron2 import yacs
     opts = it.plain(args[0]) if args else it.plain(kwargs.get("cfg_list"))
-    if is_unknown(opts):
-        it.note(opts)
+    if is_unknown(opts):        # any key may change: the config is unknown from here on
+        changed_unknowably(it, state, opts, node)
         return None
     if not isinstance(opts, (list, tuple)):
         return None
@@ -528,7 +573,7 @@ def _merge_from_list(it, state: D2State, args, kwargs, node):
         if it.conditions and not is_unknown(key):
             value = it.conditions[-1]
         if is_unknown(key):
-            it.note(key)
+            changed_unknowably(it, state, key, node)
             continue
         if is_unknown(value):
             _set(it, state, tuple(str(key).split(".")), value, node)
@@ -553,8 +598,9 @@ def _set(it, state, path: KeyPath, value: Any, node) -> None:
     if it.conditions and not is_unknown(value):
         value = it.conditions[-1]
     if isinstance(state, LazyState):
-        if is_unknown(value):
-            state.unknown_keys[tuple(path)] = value
+        hidden = value if is_unknown(value) else _unknown_inside(it.plain(value))
+        if hidden is not None:   # an override needs the whole value: `[L(T.X)(...)]` is unknown as a whole
+            state.unknown_keys[tuple(path)] = hidden
             return
         state.unknown_keys.pop(tuple(path), None)
         value = it.plain(value)
@@ -582,11 +628,27 @@ def _set(it, state, path: KeyPath, value: Any, node) -> None:
     if isinstance(parent, list):
         if not isinstance(path[-1], int) or not -len(parent) <= path[-1] < len(parent):
             return
+        if path[-1] < 0:   # `pipeline[-3] = ...`: provenance is kept by position from the start
+            path = path[:-1] + (path[-1] + len(parent),)
     parent[path[-1]] = value
     for stale in [p for p in state.locations if p[:len(path)] == path]:
         del state.locations[stale]
     state.locations[path] = where
     state.locations.update(graft_locations)
+
+
+def _unknown_inside(value: Any) -> Optional[Unknown]:
+    """The first unknown value inside a list/tuple/dict, if any."""
+    if is_unknown(value):
+        return value
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found = _unknown_inside(item)
+            if found is not None:
+                return found
+    return None
 
 
 def _clone_plain(value: Any) -> Any:
@@ -637,6 +699,12 @@ def get_key(it, obj: Any, key: Any, node) -> Any:
     root = state.root if isinstance(state, D2State) else state.data
     if state.unknown_from is not None and isinstance(state, MMState) and not state.data:
         return state.unknown_from
+    container = _lookup(root, obj.path)
+    if isinstance(key, slice) and isinstance(container, list):   # `mean[::-1]`: a new list
+        return copy.deepcopy(container[key])
+    if isinstance(key, int) and not isinstance(key, bool) and key < 0 and isinstance(container, list) \
+            and key >= -len(container):   # `pipeline[-3]` is the place `pipeline[len - 3]`
+        path = obj.path + (key + len(container),)
     value = _lookup(root, path)
     if value is _MISSING:
         if isinstance(state, D2State) and state.unknown_from is not None:
@@ -734,6 +802,46 @@ def _generic_method(name):
     return fn
 
 
+#: list methods that change the list: called on a list of a config, they change the config
+LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "reverse", "sort"})
+
+
+def mutate_list(it, place: View, method: str, args, kwargs, node) -> Any:
+    """`cfg.MODEL.PIXEL_MEAN.reverse()`, `pipeline.pop(2)`: the list method applied to the config's
+    own list (a copy of it, written back at its place). `_MISSING` when `place` holds no list."""
+    current = it.plain(place)
+    if not isinstance(current, list):
+        return _MISSING
+    values = [it.plain(a) for a in args]
+    options = {k: it.plain(v) for k, v in kwargs.items()}
+    unknown = next((v for v in [*values, *options.values()] if is_unknown(v)), None)
+    if unknown is not None or (method == "sort" and options.get("key") is not None):
+        changed_unknowably(it, place, unknown or it.unknown(node, "sort() with a key function"), node)
+        return unknown
+    try:
+        result = getattr(current, method)(*values, **options)
+    except Exception:   # noqa: BLE001 - the script would fail here
+        return it.unknown(node, f"{method}() fails on this list")
+    _set(it, place.state, place.path, current, node)
+    return result
+
+
+def delete_item(it, place: View, key: Any, node) -> bool:
+    """`del cfg.MODEL.PIXEL_STD[0]`: True when `place` is a config list (the item is removed)."""
+    current = it.plain(place)
+    if not isinstance(current, list):
+        return False
+    if is_unknown(key):
+        changed_unknowably(it, place, key, node)
+        return True
+    try:
+        del current[key]
+    except (IndexError, TypeError):
+        return True   # the script would fail here
+    _set(it, place.state, place.path, current, node)
+    return True
+
+
 def _update(it, view: View, other: dict, node) -> None:
     """`node.update(other)`: a yacs CfgNode is a dict (keys replaced); an mmengine ConfigDict
     merges a dict into a dict key recursively (`ConfigDict.update`)."""
@@ -785,8 +893,9 @@ def _d2_other(it, view, args, kwargs, node):
         for p in _leaves(data, view.path):
             view.state.locations[p] = other.state.locations.get(p[len(view.path):] and other.path + p[len(view.path):],
                                                                 it.loc(node))
-    else:
-        it.note(other if is_unknown(other) else it.unknown(node, "merge_from_other_cfg of an unknown config"))
+    else:   # whatever it holds is merged under this node
+        changed_unknowably(it, view, other if is_unknown(other) else
+                           it.unknown(node, "merge_from_other_cfg of a config cfglint cannot read"), node)
 
 
 def _leaves(data, prefix):

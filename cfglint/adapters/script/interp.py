@@ -91,6 +91,16 @@ class Builtin:
         self.name, self.fn = name, fn
 
 
+def _is_path(expr: ast.AST) -> bool:
+    """`cfg`, `cfg.MODEL.PIXEL_MEAN`, `cfg.pipeline[2]`: names, attributes and constant or name
+    subscripts only (evaluating it twice has no effect)."""
+    while isinstance(expr, (ast.Attribute, ast.Subscript)):
+        if isinstance(expr, ast.Subscript) and not isinstance(expr.slice, (ast.Constant, ast.Name, ast.UnaryOp)):
+            return False
+        expr = expr.value
+    return isinstance(expr, ast.Name)
+
+
 class Namespace:
     """`argparse.Namespace`: dest -> value (Unknown for options the user must pass)."""
 
@@ -485,6 +495,11 @@ class Interpreter:
         if isinstance(target, ast.Name):
             (local if local is not None else env).pop(target.id, None)
         elif isinstance(target, (ast.Attribute, ast.Subscript)):
+            if isinstance(target, ast.Subscript) and _is_path(target.value):   # `del cfg.MODEL.PIXEL_STD[0]`
+                place = self._place(target.value, env, local)
+                if place is not None and not isinstance(place.state, LazyState) and \
+                        self.apis.delete_item(self, place, self.eval(target.slice, env, local), target):
+                    return
             obj = self.eval(target.value, env, local)
             key = target.attr if isinstance(target, ast.Attribute) else self.eval(target.slice, env, local)
             if isinstance(obj, View):
@@ -885,7 +900,8 @@ class Interpreter:
                 (local is None or "super" not in local) and "super" not in env:
             first = next(iter(local.values()), None) if local else None
             return _Super(first) if isinstance(first, Instance) else self.unknown(node, "super() outside a method")
-        func = self.eval(node.func, env, local)
+        place = self._list_place(node, env, local)
+        func = self.eval(node.func, env, local) if place is None else None
         args: List[Any] = []
         for arg in node.args:
             if isinstance(arg, ast.Starred):
@@ -905,7 +921,37 @@ class Interpreter:
                 kwargs.update(value)
             else:
                 kwargs[kw.arg] = value
+        if place is not None:
+            return self.apis.mutate_list(self, place, node.func.attr, args, kwargs, node)
         return self.call(func, args, kwargs, node)
+
+    def _list_place(self, node: ast.Call, env, local) -> Optional[View]:
+        """`<config list>.append(...)` and the other list mutators: the place of that list in its
+        config (None for anything else, which is called as usual)."""
+        if not (isinstance(node.func, ast.Attribute) and node.func.attr in self.apis.LIST_MUTATORS
+                and _is_path(node.func.value)):
+            return None
+        place = self._place(node.func.value, env, local)
+        if place is None or isinstance(place.state, LazyState) or not isinstance(self.plain(place), list):
+            return None
+        return place
+
+    def _place(self, expr: ast.AST, env, local) -> Optional[View]:
+        """Where in a config a path expression (`cfg.MODEL.PIXEL_MEAN`, `pipeline[2]`) points."""
+        if isinstance(expr, ast.Name):
+            value = self.eval(expr, env, local)
+            return value if isinstance(value, View) else None
+        parent = self.eval(expr.value, env, local)
+        if isinstance(parent, (D2State, MMState)):
+            parent = View(parent, ())
+        if not isinstance(parent, View):
+            return None
+        key = expr.attr if isinstance(expr, ast.Attribute) else self.eval(expr.slice, env, local)
+        if isinstance(key, int) and not isinstance(key, bool) and key < 0:
+            container = self.plain(parent)
+            if isinstance(container, list) and key >= -len(container):
+                key += len(container)
+        return View(parent.state, parent.path + (key,)) if isinstance(key, (str, int)) else None
 
     def call(self, func: Any, args: List[Any], kwargs: Dict[str, Any], node: ast.AST) -> Any:
         if is_unknown(func):

@@ -48,12 +48,13 @@ def _config_arg(it, value: Any, node) -> Any:
 
 def merge_from_dict(it, state: MMState, options: Any, node) -> None:
     """mmengine `Config.merge_from_dict(options, allow_list_keys=True)`."""
+    from cfglint.adapters.script.apis import changed_unknowably
     options = it.plain(options)
-    if is_unknown(options):
-        it.note(options)
+    if is_unknown(options):     # any key may change: the config is unknown from here on
+        changed_unknowably(it, state, options, node)
         return
     if not isinstance(options, dict):
-        it.note(it.unknown(node, "merge_from_dict of a value that is not a dict"))
+        changed_unknowably(it, state, it.unknown(node, "merge_from_dict of a value that is not a dict"), node)
         return
     where = it.loc(node)
     nested: Dict[str, Any] = {}
@@ -61,7 +62,7 @@ def merge_from_dict(it, state: MMState, options: Any, node) -> None:
         if it.conditions:
             value = it.conditions[-1]
         if is_unknown(full_key):
-            it.note(full_key)
+            changed_unknowably(it, state, full_key, node)
             continue
         d = nested
         keys = str(full_key).split(".")
@@ -155,7 +156,8 @@ def _checkpoint(it, model: ModelObj, checkpoint: Any, node) -> None:
 def det_inferencer(it, args, kwargs, node) -> Any:
     model = args[0] if args else kwargs.get("model")
     weights = args[1] if len(args) > 1 else kwargs.get("weights")
-    model = model.path if isinstance(model, PathVal) else it.plain(model)
+    if not (isinstance(model, View) and isinstance(model.state, MMState)) and not isinstance(model, MMState):
+        model = model.path if isinstance(model, PathVal) else it.plain(model)   # a Config stays one
     if isinstance(model, str) and not model.endswith(".py"):
         found = zoo.mmdet_model(model)
         if found is None:
