@@ -42,7 +42,7 @@ def _pure(name, fn, types=(str, int, float, bool, list, tuple, dict, type(None))
                 not any(k.startswith("argv") for k in it.sets):
             return 1   # run with no arguments
         if name in _KEEP_ITEMS:   # `enumerate(cfg.pipeline)`: its dicts stay places in the config
-            args = [it.iterate(a) if isinstance(a, View) and it.iterate(a) is not None else a for a in args]
+            args = [_items_or(it, a) for a in args]
         args = [a if name in _KEEP_ITEMS and isinstance(a, list) else a.path if isinstance(a, PathVal)
                 else it.plain(a) for a in args]
         for a in list(args) + list(kwargs.values()):
@@ -56,6 +56,20 @@ def _pure(name, fn, types=(str, int, float, bool, list, tuple, dict, type(None))
             return it.unknown(node, f"{name}() fails")
     from cfglint.adapters.script.interp import Builtin
     BUILTINS[name] = Builtin(name, run)
+
+
+def _items_or(it, value):
+    items = it.iterate(value) if isinstance(value, View) else None
+    return value if items is None else items
+
+
+def list_index(container: Any, key: Any) -> Any:
+    """`key` as a place in `container`: a negative index of a list counted from its start
+    (`pipeline[-3]` is `pipeline[len - 3]`, so provenance and later reads agree)."""
+    if isinstance(container, list) and isinstance(key, int) and not isinstance(key, bool) and \
+            -len(container) <= key < 0:
+        return key + len(container)
+    return key
 
 
 for _name, _fn in {"len": len, "int": int, "float": float, "str": str, "bool": bool, "list": list, "tuple": tuple,
@@ -628,8 +642,7 @@ def _set(it, state, path: KeyPath, value: Any, node) -> None:
     if isinstance(parent, list):
         if not isinstance(path[-1], int) or not -len(parent) <= path[-1] < len(parent):
             return
-        if path[-1] < 0:   # `pipeline[-3] = ...`: provenance is kept by position from the start
-            path = path[:-1] + (path[-1] + len(parent),)
+        path = path[:-1] + (list_index(parent, path[-1]),)
     parent[path[-1]] = value
     for stale in [p for p in state.locations if p[:len(path)] == path]:
         del state.locations[stale]
@@ -702,9 +715,7 @@ def get_key(it, obj: Any, key: Any, node) -> Any:
     container = _lookup(root, obj.path)
     if isinstance(key, slice) and isinstance(container, list):   # `mean[::-1]`: a new list
         return copy.deepcopy(container[key])
-    if isinstance(key, int) and not isinstance(key, bool) and key < 0 and isinstance(container, list) \
-            and key >= -len(container):   # `pipeline[-3]` is the place `pipeline[len - 3]`
-        path = obj.path + (key + len(container),)
+    path = obj.path + (list_index(container, key),)
     value = _lookup(root, path)
     if value is _MISSING:
         if isinstance(state, D2State) and state.unknown_from is not None:

@@ -947,11 +947,11 @@ class Interpreter:
         if not isinstance(parent, View):
             return None
         key = expr.attr if isinstance(expr, ast.Attribute) else self.eval(expr.slice, env, local)
-        if isinstance(key, int) and not isinstance(key, bool) and key < 0:
-            container = self.plain(parent)
-            if isinstance(container, list) and key >= -len(container):
-                key += len(container)
-        return View(parent.state, parent.path + (key,)) if isinstance(key, (str, int)) else None
+        if not isinstance(key, (str, int)):
+            return None
+        if isinstance(key, int) and key < 0:
+            key = self.apis.list_index(self.plain(parent), key)
+        return View(parent.state, parent.path + (key,))
 
     def call(self, func: Any, args: List[Any], kwargs: Dict[str, Any], node: ast.AST) -> Any:
         if is_unknown(func):
