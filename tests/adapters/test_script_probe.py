@@ -254,3 +254,26 @@ model = init_detector("{MM}/faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py", None, d
                       cfg_options=json.loads(os.environ.get("MM_OPTS", "{{}}")))
 ''')
     assert got["unknown_config"]["line"] == 4       # where the environment is read
+
+
+def test_a_condition_decided_by_a_known_operand_and_dataclass_field_defaults(tmp_path):
+    got = show_raw(tmp_path, D2_BARE + '''\
+import torch
+from dataclasses import dataclass, field
+@dataclass
+class Settings:
+    classes: list = field(default_factory=lambda: ["a", "b", "c"])
+    thresh: float = field(default=0.4)
+gpu_id = None
+cfg.MODEL.DEVICE = "cuda" if torch.cuda.is_available() and gpu_id is not None else "cpu"
+cfg.MODEL.ROI_HEADS.NUM_CLASSES = len(Settings().classes)
+cfg.MODEL.ROI_HEADS.SCORE_THRESH_TEST = Settings().thresh
+cfg.MODEL.RPN.NMS_THRESH = 0.6 if torch.cuda.is_available() or gpu_id is None else 0.7
+cfg.INPUT.MIN_SIZE_TEST = 640 if torch.cuda.is_available() and gpu_id is None else 800
+predictor = DefaultPredictor(cfg)
+''')
+    model = got["config"]["MODEL"]
+    assert model["DEVICE"] == "cpu" and model["RPN"]["NMS_THRESH"] == 0.6
+    assert model["ROI_HEADS"]["NUM_CLASSES"] == 3 and model["ROI_HEADS"]["SCORE_THRESH_TEST"] == 0.4
+    # `<unknown> and True` is still unknown: never guessed
+    assert got["config"]["INPUT"]["MIN_SIZE_TEST"] is None and "INPUT.MIN_SIZE_TEST" in got["unknown"]

@@ -201,6 +201,11 @@ def _call_ext(it, qual: str, args: List[Any], kwargs: Dict[str, Any], node: ast.
         return None
     if last == "VisualizationDemo" and args and isinstance(args[0], (D2State, View)):
         return _d2_sink(it, "VisualizationDemo", _state_of(args[0]), node)
+    if qual == "dataclasses.field" and ("default" in kwargs or "default_factory" in kwargs):
+        # a dataclass field's default: what an instance built without that argument holds
+        if "default" in kwargs:
+            return kwargs["default"]
+        return it.call(kwargs["default_factory"], [], {}, node)
     if qual == "functools.reduce" and len(args) >= 2:
         return _reduce(it, args, node)
     if root == "omegaconf" and last == "create" and args and isinstance(it.plain(args[0]), (dict, list)):

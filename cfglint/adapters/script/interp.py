@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from cfglint.adapters.limits import read_config_text
 from cfglint.adapters.script.values import (D2State, Ext, LazyState, MMState, ModelObj, Node, PathVal, Sink,
-                                            Unknown, View, is_unknown)
+                                            Unknown, UnknownOfKnownTruth, View, is_unknown)
 from cfglint.errors import CfglintError
 from cfglint.model.location import Location
 
@@ -89,6 +89,13 @@ class Bound:
 class Builtin:
     def __init__(self, name: str, fn: Callable):
         self.name, self.fn = name, fn
+
+
+def _without_effects(expr: ast.AST) -> bool:
+    """Names, constants, attributes, subscripts, comparisons and boolean operators only: no call."""
+    return all(isinstance(n, (ast.Name, ast.Constant, ast.Attribute, ast.Subscript, ast.Compare, ast.BoolOp,
+                              ast.UnaryOp, ast.Load, ast.cmpop, ast.boolop, ast.unaryop, ast.Tuple, ast.Slice))
+               for n in ast.walk(expr))
 
 
 def _is_path(expr: ast.AST) -> bool:
@@ -687,16 +694,28 @@ class Interpreter:
 
     def _e_BoolOp(self, node, env, local):
         value = None
-        for expr in node.values:
+        for i, expr in enumerate(node.values):
             value = self.eval(expr, env, local)
             truth = self.truth(value)
             if truth is None:
-                return value if is_unknown(value) else self.unknown(node, "a condition")
+                unknown = value if is_unknown(value) else self.unknown(node, "a condition")
+                return self._decided_later(node, node.values[i + 1:], unknown, env, local)
             if isinstance(node.op, ast.And) and not truth:
                 return value
             if isinstance(node.op, ast.Or) and truth:
                 return value
         return value
+
+    def _decided_later(self, node, rest, unknown: Unknown, env, local) -> Unknown:
+        """`<unknown> and <known false>` is false whatever the unknown is (`or`: true), when the
+        operands after it have no effect to run twice; its value stays unknown."""
+        deciding = not isinstance(node.op, ast.And)
+        for expr in rest:
+            if not _without_effects(expr):
+                return unknown
+            if self.truth(self.eval(expr, env, local)) is deciding:
+                return UnknownOfKnownTruth(unknown.where, unknown.why, deciding)
+        return unknown
 
     def _e_Compare(self, node, env, local):
         left = self.eval(node.left, env, local)
@@ -1042,7 +1061,7 @@ class Interpreter:
 
     def truth(self, value: Any) -> Optional[bool]:
         if is_unknown(value):
-            return None
+            return getattr(value, "truth", None)
         if isinstance(value, (View, D2State, MMState, LazyState)):
             value = self.plain(value)
             if is_unknown(value):

@@ -28,6 +28,17 @@ class Unknown:
         return self
 
 
+class UnknownOfKnownTruth(Unknown):
+    """`torch.cuda.is_available() and gpu_id is not None` with `gpu_id = None`: the value is not
+    known, but a condition on it is (False here), as Python short-circuits either way."""
+
+    __slots__ = ("truth",)
+
+    def __init__(self, where: Location, why: str, truth: bool):
+        super().__init__(where, why)
+        self.truth = truth
+
+
 def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown)
 
