@@ -64,3 +64,23 @@ def test_command_of_skips_the_safety_options_only():
     assert command_of(["--version"]) is None
     assert command_of(["lnt", "x"]) is None         # click's "did you mean" needs every command
     assert command_of([]) is None
+
+
+SCRIPT_PROBE = """
+import sys
+from cfglint.cli.main import run
+try:
+    run(["lint", {config!r}])
+except SystemExit:
+    pass
+print("SCRIPT", sorted(m for m in sys.modules if m.startswith("cfglint.adapters.script.")), file=sys.stderr)
+"""
+
+
+def test_linting_a_yaml_leaves_the_script_interpreter_unimported():
+    """Issue 12: the serving-script kind costs a YAML-only run its registry entry, not its interpreter."""
+    proc = subprocess.run([sys.executable, "-c", SCRIPT_PROBE.format(config=str(FIXTURES / "examples" / "train.yaml"))],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    line = [x for x in proc.stderr.splitlines() if x.startswith("SCRIPT")]
+    assert line == ["SCRIPT ['cfglint.adapters.script.kind']"], proc.stderr[-2000:]
+
