@@ -97,6 +97,17 @@ predictor = DefaultPredictor(cfg)
     assert ("S904", "config", 8) in lint_findings(tmp_path)
 
 
+def test_attributes_of_an_object_built_from_the_config_change_no_config(tmp_path):
+    got = show_raw(tmp_path, D2_HEAD + '''\
+from mylib import BatchPredictor
+batch = BatchPredictor(cfg)
+batch.batch_size = 4
+cfg.MODEL.ROI_HEADS.NUM_CLASSES = 5
+predictor = DefaultPredictor(cfg)
+''')
+    assert "unknown_config" not in got and got["config"]["MODEL"]["ROI_HEADS"]["NUM_CLASSES"] == 5
+
+
 def test_an_unknown_key_makes_its_node_unknown_not_nothing(tmp_path):
     got = show_raw(tmp_path, D2_HEAD + '''\
 import os

@@ -214,9 +214,11 @@ def _call_ext(it, qual: str, args: List[Any], kwargs: Dict[str, Any], node: ast.
         return _omegaconf(it, last, [args[0] if isinstance(args[0], View) else View(args[0], ()), *args[1:]],
                           kwargs, node)
     result = it.unknown(node, f"{qual}() is outside the script")
-    # what it returns may be (part of) a config it was given: changed later, that config is unknown
-    result.config = next((a for a in [*args, *kwargs.values()] if isinstance(a, (View, D2State, MMState, LazyState))),
-                         None)
+    if last[:1].islower():
+        # a function may hand back (part of) a config it was given: changed later, that config is
+        # unknown. A class (`Wrapper(cfg)`) builds a new object: setting its attributes changes no config.
+        result.config = next((a for a in [*args, *kwargs.values()]
+                              if isinstance(a, (View, D2State, MMState, LazyState))), None)
     return result
 
 
