@@ -514,15 +514,24 @@ class Interpreter:
             elif isinstance(obj, dict) and not is_unknown(key):
                 obj.pop(key, None)
 
+    def _set_in_config(self, obj: Any, key: Any, value: Any, node: ast.AST) -> None:
+        """`cfg.X = v`, `cfg[k] = v`, `setattr(cfg, name, v)`: a key cfglint cannot know changes
+        what is under `obj`, unknown from here on."""
+        if is_unknown(key):
+            self.apis.changed_unknowably(self, obj, key, node)
+        else:
+            self.apis.set_key(self, obj, key, value, node)
+
+    def _changed_through(self, alias: Unknown, what: str, node: ast.AST) -> None:
+        """`what` done to a value that may be part of a config cfglint could not follow."""
+        self.apis.changed_unknowably(self, alias.config, self.unknown(
+            node, f"{what} a value cfglint cannot follow ({alias.why}, line {alias.where.line})"), node)
+
     def set_attr(self, obj: Any, name: str, value: Any, node: ast.AST) -> None:
         if isinstance(obj, (View, D2State, MMState, LazyState)):
-            if is_unknown(name):    # setattr(cfg.MODEL, <unknown>, v)
-                self.apis.changed_unknowably(self, obj, name, node)
-                return
-            self.apis.set_key(self, obj, name, value, node)
+            self._set_in_config(obj, name, value, node)
         elif is_unknown(obj) and obj.config is not None:
-            self.apis.changed_unknowably(self, obj.config, self.unknown(
-                node, f"sets {name} on a value cfglint cannot follow ({obj.why}, line {obj.where.line})"), node)
+            self._changed_through(obj, f"sets {name} on", node)
         elif isinstance(obj, Instance):
             obj.attrs[name] = value
         elif isinstance(obj, Namespace):
@@ -534,13 +543,9 @@ class Interpreter:
 
     def set_item(self, obj: Any, key: Any, value: Any, node: ast.AST) -> None:
         if isinstance(obj, (View, D2State, MMState, LazyState)):
-            if is_unknown(key):
-                self.apis.changed_unknowably(self, obj, key, node)
-                return
-            self.apis.set_key(self, obj, key, value, node)
+            self._set_in_config(obj, key, value, node)
         elif is_unknown(obj) and obj.config is not None:
-            self.apis.changed_unknowably(self, obj.config, self.unknown(
-                node, f"sets an item of a value cfglint cannot follow ({obj.why}, line {obj.where.line})"), node)
+            self._changed_through(obj, "sets an item of", node)
         elif isinstance(obj, (dict, list)) and not is_unknown(key):
             try:
                 obj[key] = value
@@ -847,11 +852,8 @@ class Interpreter:
     def get_attr(self, obj: Any, name: str, node: ast.AST) -> Any:
         if is_unknown(obj):
             if obj.config is not None and name in _MUTATING_METHODS:   # `node.update(...)` of an alias
-                def changes(it, args, kwargs, call_node, obj=obj):
-                    it.apis.changed_unknowably(it, obj.config, it.unknown(
-                        call_node, f"{name}() on a value cfglint cannot follow ({obj.why}, line {obj.where.line})"),
-                        call_node)
-                return Builtin(name, changes)
+                return Builtin(name, lambda it, args, kwargs, call_node, obj=obj:
+                               it._changed_through(obj, f"calls {name}() on", call_node))
             return obj
         if isinstance(obj, Ext):
             return Ext(f"{obj.qual}.{name}")
