@@ -31,7 +31,7 @@ def corpora() -> dict:
 def _time_cfglint(paths, gc_enabled: bool) -> float:
     """Fresh caches each time, so both settings parse every file once."""
     from cfglint.adapters.mmdet import evaluator, sources
-    evaluator._RESOLVED.clear(), evaluator._SEEN.clear(), sources._CACHE.clear(), sources._RAW.clear()
+    evaluator._RESOLVED.clear(), sources._CACHE.clear(), sources._RAW.clear()
     gc.enable() if gc_enabled else gc.disable()
     start = time.perf_counter()
     for p in paths:

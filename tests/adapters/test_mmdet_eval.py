@@ -69,6 +69,53 @@ def test_every_value_has_a_location() -> None:
         walk(value, (key,))
 
 
+def _key_paths(value, path=()):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield path + (k,)
+            yield from _key_paths(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield path + (i,)
+            yield from _key_paths(v, path + (i,))
+
+
+@pytest.mark.parametrize("name", LOADABLE)
+def test_location_lookups_equal_the_full_table(name: str, monkeypatch) -> None:
+    """Locations are read off the merged tree per lookup; iterating builds them all. Both must
+    give the same answer for every key path, also relative to a working directory (paths the
+    user named relatively are shown relatively)."""
+    monkeypatch.chdir(CONSTRUCTS)
+    for given in (str(CONSTRUCTS / name), name):
+        looked_up = resolve_file(given).locations
+        table = dict(resolve_file(given).locations.items())
+        assert table, given
+        for path in _key_paths(resolve_file(given).data):
+            assert looked_up.get(path) == table.get(path), (given, path)
+            assert (path in looked_up) == (path in table)
+        if given == name:
+            assert not any(os.path.isabs(loc.file) for loc in table.values()), table
+
+
+def test_resolving_a_config_leaves_its_shared_bases_unchanged() -> None:
+    """Merged bases are memoized and shared between configs, never copied: a child that changes
+    `_base_` in place, `{{_base_.x}}` and `_delete_` must not change what the next config sees.
+    Each config resolved after all the others equals it resolved with empty memos."""
+    from cfglint.adapters.mmdet import evaluator
+
+    def dumped(name):
+        resolved = resolve_file(str(CONSTRUCTS / name))
+        return json.dumps([resolved.data, sorted(map(repr, resolved.locations.items()))], sort_keys=True,
+                          default=repr)
+
+    alone = {}
+    for name in LOADABLE:
+        evaluator._RESOLVED.clear()
+        alone[name] = dumped(name)
+    for name in LOADABLE + LOADABLE[::-1]:
+        assert dumped(name) == alone[name], name
+
+
 def test_in_place_base_mutation_is_located_in_the_child() -> None:
     resolved = resolve_file(str(CONSTRUCTS / "base_refs.py"))
     loc = resolved.location_of(("head", "num_classes"))

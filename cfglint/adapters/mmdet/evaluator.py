@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from cfglint.adapters.limits import MAX_BASE_DEPTH
 from cfglint.adapters.mmdet import lazy_config
@@ -18,11 +18,10 @@ from cfglint.adapters.mmdet.data_files import load_data_config
 from cfglint.adapters.mmdet.interp import Function, Interpreter
 from cfglint.adapters.mmdet.merge import merge_a_into_b
 from cfglint.adapters.mmdet.sources import Source, base_entries, one_resolution, read_source, resolve_base_path
-from cfglint.adapters.mmdet.values import CfgDict, deep_copy, export, to_config
+from cfglint.adapters.mmdet.values import CfgDict, TreeLocations, deep_copy, export, to_config
 from cfglint.adapters.suppressions import scan
 from cfglint.errors import CfglintError
 from cfglint.model import ResolvedConfig
-from cfglint.model.location import Location
 from cfglint.model.resolved import MMDET
 
 RESERVED_KEYS = ("filename", "text", "pretty_text", "env_variables")
@@ -73,8 +72,6 @@ def resolve_mapping(data: dict) -> ResolvedConfig:
 
 
 def _resolved(path: str, cfg: CfgDict, syntax: str, files: List[str]) -> ResolvedConfig:
-    locations: Dict[Tuple[Any, ...], Location] = {}
-    data = export(cfg, (), locations)
     suppressions: Dict[Tuple[str, int], List[str]] = {}
     for file in dict.fromkeys(files):
         try:
@@ -82,10 +79,8 @@ def _resolved(path: str, cfg: CfgDict, syntax: str, files: List[str]) -> Resolve
         except CfglintError:
             pass
     shown = _shown_paths(path, files)
-    if shown:
-        relative = {loc: Location(shown.get(loc.file, loc.file), loc.line) for loc in set(locations.values())}
-        locations = {key: relative[loc] for key, loc in locations.items()}
-    return ResolvedConfig(framework=MMDET, path=path, data=data, syntax=syntax, locations=locations,
+    return ResolvedConfig(framework=MMDET, path=path, data=export(cfg), syntax=syntax,
+                          locations=TreeLocations(cfg, shown),   # type: ignore[arg-type]
                           files=[shown.get(f, f) for f in dict.fromkeys(files)],
                           suppressions={(shown.get(f, f), line): ids for (f, line), ids in suppressions.items()})
 
@@ -98,33 +93,27 @@ def _shown_paths(given: str, files: List[str]) -> Dict[str, str]:
     return {f: os.path.relpath(f) for f in set(files) if os.path.isabs(f)}
 
 
-# Resolved base files: path -> (every Source read for it, files in order, result). Reused only
-# while each of those files is unchanged (read_source returns the same memoized Source).
+# Resolved files: path -> (every Source read for it, files in order, result). Reused only while
+# each of those files is unchanged (read_source returns the same memoized Source). A result is
+# shared, never copied: nothing changes a merged config after it is made (merging copies the
+# dicts it changes; a file that could change its bases in place copies them first; export and
+# --cfg-options build new objects).
 _RESOLVED: Dict[str, Tuple[List[Source], List[str], CfgDict]] = {}
-#: Files resolved once. A file is memoized (a deep copy) only when it is needed a second time:
-#: most top-level configs are never a base, and copying each of them is a fifth of a zoo run.
-_SEEN: Set[str] = set()
 
 
 def _file2dict(source: Source, files: List[str], stack: Tuple[str, ...], read_bases: bool = True,
-               included_from: Optional[Tuple[str, int]] = None, shared: bool = False) -> CfgDict:
-    """One step of mmengine's `Config._file2dict`: this file merged over its merged bases (memoized).
-
-    `shared=True` may return the memoized result itself: the caller promises not to change it
-    (merging copies what it changes; a file that could change its bases copies them first)."""
+               included_from: Optional[Tuple[str, int]] = None) -> CfgDict:
+    """One step of mmengine's `Config._file2dict`: this file merged over its merged bases
+    (memoized; the result is shared, so the caller must not change it)."""
     cached = _RESOLVED.get(source.path) if read_bases else None
     if cached is not None and source.path not in stack and \
             all(read_source(dep.path) is dep for dep in cached[0]):
         files.extend(cached[1])
-        return cached[2] if shared else deep_copy(cached[2])
+        return cached[2]
     first = len(files)
     result = _file2dict_uncached(source, files, stack, read_bases, included_from)
     if read_bases:
-        if source.path in _SEEN:
-            deps = [read_source(f) for f in files[first:]]
-            _RESOLVED[source.path] = (deps, files[first:], deep_copy(result))
-        else:
-            _SEEN.add(source.path)
+        _RESOLVED[source.path] = ([read_source(f) for f in files[first:]], files[first:], result)
     return result
 
 
@@ -149,8 +138,7 @@ def _file2dict_uncached(source: Source, files: List[str], stack: Tuple[str, ...]
         for entry in entries:
             base_path, scope = resolve_base_path(entry, source.path, line)
             base_source = read_source(base_path, included_from=(source.path, line))
-            sub = _file2dict(base_source, files, stack + (source.path,), included_from=(source.path, line),
-                             shared=True)
+            sub = _file2dict(base_source, files, stack + (source.path,), included_from=(source.path, line))
             duplicates = base_cfg.keys() & sub.keys()
             if duplicates:
                 raise CfglintError(f"duplicate keys among sibling bases are not allowed (mmengine refuses them "

@@ -7,7 +7,8 @@ differently (``.update`` is recursive and attribute access works only on a Confi
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple, Union
+from collections.abc import MutableMapping
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from cfglint.model.location import Location
 
@@ -135,24 +136,127 @@ def deep_copy(value: Any) -> Any:
     return value
 
 
-def export(value: Any, path: KeyPath = (), locations: Optional[Dict[KeyPath, Location]] = None) -> Any:
+def export(value: Any) -> Any:
     """Plain JSON-like data as `Config.to_dict()` gives it (tuples become lists, imports dotted
-    strings), recording the location of every dict key into `locations`."""
+    strings). Locations are not copied out: :class:`TreeLocations` reads them off the tree."""
+    return _plain(value, value)
+
+
+def _plain(value: Any, root: Any) -> Any:
     kind = type(value)
     if kind in _ATOMIC:
         return value
     if isinstance(value, dict):
-        out = {}
-        locs = value.locs if locations is not None and kind is CfgDict else {}
-        for k, v in value.items():
-            if k in locs:
-                locations[path + (k,)] = locs[k]
-            out[k] = v if type(v) in _ATOMIC else export(v, path + (k,), locations)
-        return out
+        return {k: v if type(v) in _ATOMIC else _plain(v, root) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [v if type(v) in _ATOMIC else export(v, path + (i,), locations) for i, v in enumerate(value)]
+        return [v if type(v) in _ATOMIC else _plain(v, root) for v in value]
     if isinstance(value, (LazyObject, LazyAttr)):
         return value.dotted()
     if callable(getattr(value, "unsupported_in_result", None)):
-        raise value.unsupported_in_result(path)
+        raise value.unsupported_in_result(_path_to(root, value))
     return value
+
+
+def _path_to(node: Any, target: Any, path: KeyPath = ()) -> Optional[KeyPath]:
+    """The key path of `target` (by identity) under `node`: only for an error message."""
+    if node is target:
+        return path
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, (list, tuple)) else ()
+    for key, child in children:
+        found = _path_to(child, target, path + (key,))
+        if found is not None:
+            return found
+    return None
+
+
+class TreeLocations(MutableMapping):
+    """`ResolvedConfig.locations` of a merged mmengine config, read off its tree on demand.
+
+    Lint looks up a few key paths of each config, which has hundreds of keys: copying out the
+    location of every key (and moving each to the path the user named) cost a fifth of linting a
+    zoo. A lookup walks the tree; anything else (iterating, changing) builds the whole dict once.
+    Equal to recording every CfgDict key's location while exporting. The tree is never changed
+    (merged configs are shared, see evaluator._RESOLVED)."""
+
+    def __init__(self, root: Any, shown: Dict[str, str]):
+        self._root = root
+        self._shown = shown                 # absolute file -> the path shown for it
+        self._moved: Dict[int, Location] = {}
+        self._all: Optional[Dict[KeyPath, Location]] = None
+
+    def _show(self, loc: Location) -> Location:
+        if not self._shown or loc.file not in self._shown:
+            return loc
+        moved = self._moved.get(id(loc))    # the tree keeps `loc` alive, so its id is stable
+        if moved is None:
+            moved = self._moved[id(loc)] = Location(self._shown[loc.file], loc.line)
+        return moved
+
+    def _lookup(self, path: KeyPath) -> Optional[Location]:
+        if self._all is not None:
+            return self._all.get(path)
+        if not isinstance(path, tuple) or not path:
+            return None
+        node = self._root
+        for part in path[:-1]:
+            if isinstance(node, dict):
+                if part not in node:
+                    return None
+                node = node[part]
+            elif isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                return None
+        key = path[-1]
+        if type(node) is not CfgDict or key not in node:
+            return None
+        loc = node.locs.get(key)
+        return None if loc is None else self._show(loc)
+
+    def _every(self) -> Dict[KeyPath, Location]:
+        if self._all is None:
+            found: Dict[KeyPath, Location] = {}
+            stack: List[Tuple[KeyPath, Any]] = [((), self._root)]
+            while stack:                      # document order, as export visits the tree
+                path, node = stack.pop()
+                if isinstance(node, dict):
+                    locs = node.locs if type(node) is CfgDict else {}
+                    for key in node:
+                        if key in locs:
+                            found[path + (key,)] = self._show(locs[key])
+                    children = list(node.items())
+                elif isinstance(node, (list, tuple)):
+                    children = list(enumerate(node))
+                else:
+                    continue
+                stack.extend((path + (k,), v) for k, v in reversed(children) if type(v) not in _ATOMIC)
+            self._all = found
+        return self._all
+
+    def __getitem__(self, path: KeyPath) -> Location:
+        loc = self._lookup(path)
+        if loc is None:
+            raise KeyError(path)
+        return loc
+
+    def get(self, path: KeyPath, default: Any = None) -> Any:
+        loc = self._lookup(path)
+        return default if loc is None else loc
+
+    def __contains__(self, path: object) -> bool:
+        return self._lookup(path) is not None   # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[KeyPath]:
+        return iter(self._every())
+
+    def __len__(self) -> int:
+        return len(self._every())
+
+    def __setitem__(self, path: KeyPath, loc: Location) -> None:
+        self._every()[path] = loc
+
+    def __delitem__(self, path: KeyPath) -> None:
+        del self._every()[path]
+
+    def __repr__(self) -> str:
+        return repr(self._every())
