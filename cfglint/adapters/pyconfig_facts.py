@@ -84,9 +84,11 @@ def facts_of(text: str) -> Facts:
 def _by_lines(text: str) -> Optional[str]:
     # `model = ...` alone is not mmdet: a LazyConfig assigns `model` too, so a detectron2 import,
     # LazyCall or a top-level relative import wins unless an OpenMMLab package is imported.
-    imports_mm = _MM_IMPORT.search(text) is not None
-    if not imports_mm and (_D2_IMPORT.search(text) is not None or "LazyCall" in text
-                           or _TOP_RELATIVE_IMPORT.search(text) is not None):
+    # (The substring tests first: a multi-line pattern is tried at every line of a file.)
+    has_import = "import" in text
+    imports_mm = has_import and _MM_IMPORT.search(text) is not None
+    if not imports_mm and ((has_import and _D2_IMPORT.search(text) is not None) or "LazyCall" in text
+                           or ("from" in text and _TOP_RELATIVE_IMPORT.search(text) is not None)):
         return D2
     if imports_mm or _MM_SIGNS.search(text):
         return MM

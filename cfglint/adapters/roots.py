@@ -329,8 +329,24 @@ def open_regular(path: str, shown: Optional[str] = None, kind: str = "the file")
     return fd
 
 
+#: Whole files read this run, by (absolute path, inode, size, mtime): a linted config is read to
+#: detect its kind, to resolve it and by the image-flow check, and a base by every config of a
+#: tree. Only files read to the end are kept, and a changed file has a new key.
+_READ: Dict[Tuple[str, int, int, int], bytes] = {}
+_READ_LIMIT = 64 << 20
+_read_total = 0
+
+
 def read_bytes(path: str, limit: int, shown: Optional[str] = None, kind: str = "the file") -> bytes:
     """At most `limit + 1` bytes of a regular file (the caller refuses more than `limit`)."""
+    global _read_total
+    try:
+        st = os.stat(path)
+        key = (os.path.abspath(path), st.st_ino, st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
+    except (OSError, ValueError):
+        key = None   # open_regular reports it
+    if key is not None and key in _READ and st.st_size <= limit:
+        return _READ[key]
     fd = open_regular(path, shown, kind)
     with os.fdopen(fd, "rb") as f:
         try:
@@ -339,9 +355,15 @@ def read_bytes(path: str, limit: int, shown: Optional[str] = None, kind: str = "
             data = f.read(expected)
             if len(data) == expected and expected <= limit:   # it grew since fstat: read on, bounded
                 data += f.read(limit + 1 - expected)
-            return data
         except OSError as exc:
             raise CfglintError(f"cannot read {kind}: {exc.strerror or exc}", shown or path) from None
+    if key is not None and len(data) == st.st_size <= limit:
+        if _read_total + len(data) > _READ_LIMIT:
+            _READ.clear()
+            _read_total = 0
+        _READ[key] = data
+        _read_total += len(data)
+    return data
 
 
 def _kind(mode: int) -> str:

@@ -8,6 +8,7 @@ scope by :mod:`interp`, `{{_base_.x}}` placeholders replaced, then `_merge_a_int
 from __future__ import annotations
 
 import ast
+import functools
 import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -90,7 +91,14 @@ def _shown_paths(given: str, files: List[str]) -> Dict[str, str]:
     who named a relative path reads relative locations, as the Detectron2 adapter gives them."""
     if os.path.isabs(given) or "://" in given:
         return {}
-    return {f: os.path.relpath(f) for f in set(files) if os.path.isabs(f)}
+    cwd = os.getcwd()
+    return {f: _relative(f, cwd) for f in set(files) if os.path.isabs(f)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative(file: str, cwd: str) -> str:
+    """`os.path.relpath(file)` from `cwd` (the bases of a tree are shown for each of its configs)."""
+    return os.path.relpath(file, cwd)
 
 
 # Resolved files: path -> (every Source read for it, files in order, result). Reused only while

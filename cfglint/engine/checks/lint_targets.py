@@ -23,7 +23,7 @@ def _targets(root: Any, root_path: Tuple) -> Iterator[Tuple[Tuple, str]]:
     from cfglint.adapters import known_names
 
     packages = known_names.package_prefixes()
-    if not packages:
+    if not packages or not _names_a_package(root, packages):
         return
     stack = [(root_path, root)]
     while stack:
@@ -39,6 +39,23 @@ def _targets(root: Any, root_path: Tuple) -> Iterator[Tuple[Tuple, str]]:
         else:
             continue
         stack.extend(reversed(children))
+
+
+def _names_a_package(root: Any, packages: Tuple[str, ...]) -> bool:
+    """Whether any `_target_`/`type` string under `root` starts with one of `packages`: the same
+    walk without key paths, which nearly every config ends with False."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in _KEYS:
+                value = node.get(key)
+                if isinstance(value, str) and value.startswith(packages):
+                    return True
+            stack.extend([value for value in node.values() if isinstance(value, (dict, list))])
+        elif isinstance(node, list):
+            stack.extend([value for value in node if isinstance(value, (dict, list))])
+    return False
 
 
 @model_check("target_exists", placeholders={"module", "attribute", "versions", "hint"}, fields=())
