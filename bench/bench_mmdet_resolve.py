@@ -32,7 +32,7 @@ def _time_cfglint(paths, gc_enabled: bool) -> float:
     """Fresh caches each time, so both settings parse every file once."""
     from cfglint.adapters import roots
     from cfglint.adapters.mmdet import evaluator, sources
-    evaluator._RESOLVED.clear(), sources._CACHE.clear(), roots._READ.clear()
+    evaluator._RESOLVED.clear(), sources._CACHE.clear(), sources._RAW.clear(), roots._READ.clear()
     gc.enable() if gc_enabled else gc.disable()
     start = time.perf_counter()
     for p in paths:

@@ -10,6 +10,7 @@ gc.disable()  # as the `cfglint` command does (cfglint.cli.run), before the impo
 _cwd = os.getcwd()
 sys.path[:] = [p for p in sys.path if p not in ("", ".") and os.path.abspath(p) != _cwd]
 
+from cfglint.cli import exit_without_teardown  # noqa: E402
 from cfglint.cli.main import run  # noqa: E402
 
-run()
+exit_without_teardown(run)

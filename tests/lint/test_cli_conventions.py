@@ -184,3 +184,32 @@ def test_readme_precommit_snippet_works_as_pasted(tmp_path):
     run("git", "add", "-A")
     bad = run(pre_commit, "run", "--all-files")
     assert bad.returncode == 1 and "L303" in bad.stdout, bad.stdout + bad.stderr
+
+
+# --- the process ends without freeing its memory one object at a time (cli.exit_without_teardown)
+
+def _exit_script(body: str) -> subprocess.CompletedProcess:
+    code = ("import atexit, sys\n"
+            "from cfglint.cli import exit_without_teardown\n"
+            "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+            f"{body}\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+
+
+@pytest.mark.parametrize("exit_with, status, stderr", [("3", 3, ""), ("None", 0, ""), ("'bad input'", 1, "bad input")])
+def test_exit_status_output_and_atexit_survive_the_fast_exit(exit_with, status, stderr):
+    done = _exit_script("def main():\n"
+                        "    sys.stdout.write('x' * 300_000)\n"   # more than a pipe buffer, unflushed
+                        f"    sys.exit({exit_with})\n"
+                        "exit_without_teardown(main)\n"
+                        "print('not reached')")
+    assert done.returncode == status
+    assert done.stdout == "x" * 300_000
+    assert stderr in done.stderr and "atexit ran" in done.stderr
+
+
+def test_the_command_line_output_is_complete_through_a_pipe():
+    config = FIXTURES / "mmdet" / "constructs" / "delete_leak.py"
+    done = run_cli("show", "--raw", "--format", "json", str(config))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["config"]["model"]["roi_head"]["bbox_head"]["num_classes"] == 3

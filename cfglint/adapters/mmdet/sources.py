@@ -60,6 +60,8 @@ _READS_BASE = re.compile(r"(?<![\w/.'\"-])_base_\b(?!\s*=(?!=))")
 
 
 _CACHE: Dict[Tuple[str, int, int, Tuple[Tuple[str, str], ...]], Source] = {}
+#: Decoded texts by (path, mtime, size): a base is named by every config of a tree.
+_RAW: Dict[Tuple[str, int, int], str] = {}
 
 
 #: The files one resolution has read (path -> Source): a base that ten siblings share is
@@ -105,7 +107,10 @@ def _read_source(path: str, included_from: Optional[Tuple[str, int]]) -> Source:
     except OSError:
         raise CfglintError(f"base config {roots.shown_path(path)} does not exist" if included_from else "no such file",
                            **where)
-    raw = read_config_text(path)   # its bytes are read once per run (roots.read_bytes)
+    raw = _RAW.get((path, st.st_mtime_ns, st.st_size))
+    if raw is None:
+        raw = read_config_text(path)
+        _RAW[(path, st.st_mtime_ns, st.st_size)] = raw
     env_used = (tuple((name, os.environ.get(name, "")) for _, _, name, _ in env_references(raw))
                 if "{{" in raw and "$" in raw and roots.env_allowed() else ())
     key = (path, st.st_mtime_ns, st.st_size, env_used)
