@@ -5,7 +5,7 @@ users write it (``model.roi_head.bbox_head[2].num_classes``), and record it with
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any, FrozenSet, Iterator, Optional, Tuple
 
 from cfglint.model import CommonModel, ResolvedConfig
 from cfglint.model.resolved import KeyPath
@@ -82,16 +82,17 @@ class Writer:
             self.put(field, convert(default), path + (key,), default=True)
 
 
-def walk_dicts(node: Any, path: KeyPath) -> Iterator[Tuple[dict, KeyPath]]:
-    """Every dict under `node` (itself included), depth first in document order, with its key path
-    (an explicit stack: normalization walks the model tree of every config)."""
+def walk_dicts(node: Any, path: KeyPath, skip: FrozenSet[Any] = frozenset()) -> Iterator[Tuple[dict, KeyPath]]:
+    """Every dict under `node` (itself included), depth first in document order, with its key path;
+    nothing under a dict key in `skip` (an explicit stack: normalization walks the model tree of
+    every config)."""
     stack = [(node, path)]
     while stack:
         node, path = stack.pop()
         if isinstance(node, dict):
             yield node, path
             stack.extend(reversed([(value, path + (key,)) for key, value in node.items()
-                                   if isinstance(value, (dict, list, tuple))]))
+                                   if isinstance(value, (dict, list, tuple)) and key not in skip]))
         elif isinstance(node, (list, tuple)):
             stack.extend(reversed([(value, path + (i,)) for i, value in enumerate(node)
                                    if isinstance(value, (dict, list, tuple))]))

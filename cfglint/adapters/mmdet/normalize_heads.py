@@ -15,8 +15,8 @@ from cfglint.model.resolved import KeyPath
 
 # Sub-trees whose num_classes is not the detection label space: HTC / Panoptic FPN semantic heads
 # count stuff classes too (183 in HTC), RPN heads are class-agnostic proposers.
-_NOT_DETECTION_CLASSES = {"semantic_head", "rpn_head", "backbone", "neck", "data_preprocessor",
-                          "train_cfg", "test_cfg"}
+_NOT_DETECTION_CLASSES = frozenset({"semantic_head", "rpn_head", "backbone", "neck", "data_preprocessor",
+                                    "train_cfg", "test_cfg"})
 
 # mmdet BBoxHead's default coder (mmdet/models/roi_heads/bbox_heads/bbox_head.py).
 _ROI_BBOX_HEAD_STDS = [0.1, 0.1, 0.2, 0.2]
@@ -57,9 +57,7 @@ def fill_num_classes(w: Writer, det: dict, path: KeyPath) -> None:
 
 def _num_classes_paths(det: dict, path: KeyPath) -> List[Tuple[KeyPath, int]]:
     found = []
-    for node, node_path in walk_dicts(det, path):
-        if any(part in _NOT_DETECTION_CLASSES for part in node_path[len(path):]):
-            continue
+    for node, node_path in walk_dicts(det, path, skip=_NOT_DETECTION_CLASSES):
         if is_int(node.get("num_classes")):
             found.append((node_path + ("num_classes",), node["num_classes"]))
     return found

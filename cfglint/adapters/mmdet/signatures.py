@@ -309,6 +309,7 @@ def split_scope(type_name: str) -> Tuple[Optional[str], str]:
     return None, type_name
 
 
+@functools.lru_cache(maxsize=1 << 12)   # a zoo names a few hundred types, each thousands of times
 def lookup(type_name: str, scope: Optional[str]) -> Tuple[bool, Optional[Signature]]:
     """(judgeable, signature) of `type_name` built in registry scope `scope`.
 

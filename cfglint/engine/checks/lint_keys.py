@@ -63,9 +63,11 @@ def _typed_dicts(node: Any, path: Tuple, scope: Optional[str], popped: frozenset
             for key, value in node.items():
                 if not isinstance(value, (dict, list)):
                     continue
-                taken = frozenset(signature.consumed(key)) if signature is not None else none
-                if WHOLE not in taken:
-                    children.append((value, path + (key,), scope, taken))
+                consumed = signature.consumed(key) if signature is not None else ()
+                if not consumed:
+                    children.append((value, path + (key,), scope, none))
+                elif WHOLE not in consumed:
+                    children.append((value, path + (key,), scope, frozenset(consumed)))
             stack.extend(reversed(children))
         elif isinstance(node, list):
             stack.extend(reversed([(value, path + (index,), scope, popped) for index, value in enumerate(node)
