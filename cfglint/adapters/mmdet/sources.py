@@ -55,8 +55,9 @@ class Source:
 
 
 #: `_base_` as a name that is not being assigned: not inside a path ('../_base_/x.py') or a
-#: longer identifier, and not followed by a single `=`.
-_READS_BASE = re.compile(r"(?<![\w/.'\"-])_base_\b(?!\s*=(?!=))")
+#: longer identifier, and not followed by a single `=`. (The literal comes first so that the
+#: search skips to each `_base_`; the look-behind then checks the character before it.)
+_READS_BASE = re.compile(r"_base_(?<![\w/.'\"-]_base_)\b(?!\s*=(?!=))")
 
 
 _CACHE: Dict[Tuple[str, int, int, Tuple[Tuple[str, str], ...]], Source] = {}
@@ -134,6 +135,8 @@ def _read_source(path: str, included_from: Optional[Tuple[str, int]]) -> Source:
 
 
 def _substitute_predefined(path: str, text: str) -> str:
+    if "{{" not in text:    # every placeholder starts so; most configs have none
+        return text
     dirname, basename = os.path.dirname(path), os.path.basename(path)
     values = {"fileDirname": dirname, "fileBasename": basename,
               "fileBasenameNoExtension": os.path.splitext(basename)[0], "fileExtname": os.path.splitext(path)[1]}
@@ -248,6 +251,8 @@ def env_references(text: str) -> List[Tuple[int, int, str, str]]:
 def _placeholder_base_vars(path: str, text: str) -> Tuple[str, Dict[str, str]]:
     """`{{_base_.a.b}}` -> a unique string literal, replaced by the base value after evaluation."""
     base_vars: Dict[str, str] = {}
+    if "{{" not in text:
+        return text, base_vars
     tokens: Dict[str, str] = {}
     for dotted in sorted(set(_BASE_VAR_RE.findall(text))):
         token = f"_{dotted}_{hashlib.sha1((path + dotted).encode()).hexdigest()[:6]}"
