@@ -11,7 +11,7 @@ no entry has its framework default.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from cfglint.model.location import Location
 
@@ -30,6 +30,10 @@ class ResolvedConfig:
     syntax: str = ""            # "yacs", "lazyconfig", "mmengine", "mmengine-lazy", "cfgnode", "mapping"
     files: List[str] = field(default_factory=list)   # every file read, bases first
     suppressions: Dict[Tuple[str, int], List[str]] = field(default_factory=dict)  # (file, line) -> rule ids
+    #: Every string under a `type` or `_target_` key of a dict in `data`, when the adapter collected
+    #: them while building `data` (None: not collected). Lets a check that looks for one registry
+    #: name skip the walk of a config that has none; valid for `data` as the adapter returned it.
+    registry_names: Optional[FrozenSet[str]] = None
 
     def location_of(self, path: KeyPath) -> Optional[Location]:
         """The location that set `path`, or of its nearest ancestor that was set as a whole."""

@@ -80,3 +80,16 @@ def mmengine_dict(path: str) -> Any:
     from mmengine.config import Config
     with mmengine_without_pkg_resources():
         return Config.fromfile(path, import_custom_modules=False).to_dict()
+
+
+def registry_names_of(data) -> set:
+    """Every string under a `type`/`_target_` key of a dict in `data`, found by walking it."""
+    found, stack = set(), [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found.update(v for k, v in node.items() if k in ("type", "_target_") and isinstance(v, str))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found

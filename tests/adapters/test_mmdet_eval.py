@@ -9,7 +9,8 @@ import pytest
 
 from cfglint.adapters.mmdet.evaluator import resolve_file, resolve_mapping, resolve_text
 from cfglint.errors import CfglintError, UnsafeContentError, UnsupportedError
-from tests.adapters.mmdet_eval_oracle import first_difference, mmengine_dict, mmengine_without_pkg_resources, normalize
+from tests.adapters.mmdet_eval_oracle import (first_difference, mmengine_dict, mmengine_without_pkg_resources, normalize,
+                                              registry_names_of)
 from tests.conftest import FIXTURES, run_cli
 
 CONSTRUCTS = FIXTURES / "mmdet" / "constructs"
@@ -95,6 +96,14 @@ def test_location_lookups_equal_the_full_table(name: str, monkeypatch) -> None:
             assert (path in looked_up) == (path in table)
         if given == name:
             assert not any(os.path.isabs(loc.file) for loc in table.values()), table
+
+
+@pytest.mark.parametrize("name", LOADABLE)
+def test_registry_names_are_every_type_and_target_string(name: str) -> None:
+    """Collected while exporting, so that rule L603 can skip walking a config that names none of
+    the packages it judges; they must be exactly what a walk of the data finds."""
+    resolved = resolve_file(str(CONSTRUCTS / name))
+    assert resolved.registry_names == registry_names_of(resolved.data)
 
 
 def test_resolving_a_config_leaves_its_shared_bases_unchanged() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from cfglint.adapters.mmdet.evaluator import resolve_file
 from cfglint.errors import CfglintError
-from tests.adapters.mmdet_eval_oracle import first_difference, is_plain_data, mmengine_dict, normalize
+from tests.adapters.mmdet_eval_oracle import first_difference, is_plain_data, mmengine_dict, normalize, registry_names_of
 from tests.conftest import HAVE_SHARED, SHARED
 
 pytestmark = pytest.mark.slow
@@ -62,10 +62,13 @@ def test_zoo_folder_matches_mmengine(zoo: str, folder: str) -> None:
                 resolve_file(str(path))
             continue
         try:
-            got = resolve_file(str(path)).data
+            resolved = resolve_file(str(path))
         except CfglintError as exc:
             mismatches.append(f"{rel}: cfglint refused it: {exc}")
             continue
+        got = resolved.data
+        if resolved.registry_names != registry_names_of(got):
+            mismatches.append(f"{rel}: registry_names differ from the data's type/_target_ strings")
         diff = first_difference(got, normalize(expected))
         if diff:
             mismatches.append(f"{rel}: {diff}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import os
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from cfglint.adapters.limits import MAX_BASE_DEPTH
 from cfglint.adapters.mmdet import lazy_config
@@ -80,8 +80,11 @@ def _resolved(path: str, cfg: CfgDict, syntax: str, files: List[str]) -> Resolve
         except CfglintError:
             pass
     shown = _shown_paths(path, files)
-    return ResolvedConfig(framework=MMDET, path=path, data=export(cfg), syntax=syntax,
+    registry_names: Set[str] = set()
+    data = export(cfg, registry_names)
+    return ResolvedConfig(framework=MMDET, path=path, data=data, syntax=syntax,
                           locations=TreeLocations(cfg, shown),   # type: ignore[arg-type]
+                          registry_names=frozenset(registry_names),
                           files=[shown.get(f, f) for f in dict.fromkeys(files)],
                           suppressions={(shown.get(f, f), line): ids for (f, line), ids in suppressions.items()})
 

@@ -23,7 +23,8 @@ import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Set, Tuple
+from collections.abc import Mapping
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 #: Codebases whose registries cfglint knows; ROOT_PACKAGES register into mmengine's root.
 CODEBASES = ("mmdet", "mmyolo", "mmrotate", "mmpretrain")
@@ -294,10 +295,33 @@ def load_tables() -> Dict[str, Dict[str, Signature]]:
         for pkg in differ:
             if pkg in scanned:
                 raw[pkg] = _merge(raw.get(pkg, {}), scanned[pkg])
-    return {pkg: {name: Signature(tuple(e["params"]), bool(e["open"]), bool(e.get("swallows")),
-                                  {slot: tuple(keys) for slot, keys in e.get("consumes", {}).items()})
-                  for name, e in table.items()}
-            for pkg, table in raw.items()}
+    return {pkg: _Table(table) for pkg, table in raw.items()}   # type: ignore[misc]
+
+
+class _Table(Mapping):
+    """{registered name: Signature} of one package, each Signature made when first looked up (a
+    lint run names a few hundred of the thousands of registered classes)."""
+
+    def __init__(self, entries: Dict[str, dict]):
+        self._entries = entries
+        self._made: Dict[str, Signature] = {}
+
+    def __getitem__(self, name: str) -> Signature:
+        made = self._made.get(name)
+        if made is None:
+            e = self._entries[name]
+            made = self._made[name] = Signature(tuple(e["params"]), bool(e["open"]), bool(e.get("swallows")),
+                                                {slot: tuple(keys) for slot, keys in e.get("consumes", {}).items()})
+        return made
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def split_scope(type_name: str) -> Tuple[Optional[str], str]:

@@ -8,7 +8,7 @@ differently (``.update`` is recursive and attribute access works only on a Confi
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, Union
 
 from cfglint.model.location import Location
 
@@ -136,20 +136,30 @@ def deep_copy(value: Any) -> Any:
     return value
 
 
-def export(value: Any) -> Any:
+#: The keys whose string values name a registered class or an import (ResolvedConfig.registry_names).
+REGISTRY_KEYS = ("type", "_target_")
+
+
+def export(value: Any, registry_names: Optional[Set[str]] = None) -> Any:
     """Plain JSON-like data as `Config.to_dict()` gives it (tuples become lists, imports dotted
-    strings). Locations are not copied out: :class:`TreeLocations` reads them off the tree."""
-    return _plain(value, value)
+    strings). Locations are not copied out: :class:`TreeLocations` reads them off the tree.
+    `registry_names` collects every string under a REGISTRY_KEYS key of an exported dict."""
+    return _plain(value, value, registry_names if registry_names is not None else set())
 
 
-def _plain(value: Any, root: Any) -> Any:
+def _plain(value: Any, root: Any, names: Set[str]) -> Any:
     kind = type(value)
     if kind in _ATOMIC:
         return value
     if isinstance(value, dict):
-        return {k: v if type(v) in _ATOMIC else _plain(v, root) for k, v in value.items()}
+        out = {k: v if type(v) in _ATOMIC else _plain(v, root, names) for k, v in value.items()}
+        for key in REGISTRY_KEYS:
+            name = out.get(key)
+            if type(name) is str:
+                names.add(name)
+        return out
     if isinstance(value, (list, tuple)):
-        return [v if type(v) in _ATOMIC else _plain(v, root) for v in value]
+        return [v if type(v) in _ATOMIC else _plain(v, root, names) for v in value]
     if isinstance(value, (LazyObject, LazyAttr)):
         return value.dotted()
     if callable(getattr(value, "unsupported_in_result", None)):

@@ -96,13 +96,15 @@ def mmdet_unknown_arguments(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     consumed = {slot: set(keys) for slot, keys in rule.params.get("consumed", {}).items()}
     for path, node, scope, taken, (judged, signature) in _typed_dicts(resolved.data["model"], ("model",),
                                                                     default_scope):
-        popped = (consumed.get(path[-1], set()) if path else set()) | taken
         if not judged or signature is None or signature.open:
             continue
+        popped = (consumed.get(path[-1], set()) if path else set()) | taken
+        unknown = [key for key in node if key not in signature.params and key not in ALWAYS_ALLOWED
+                   and key not in popped]
+        if not unknown:
+            continue
         type_file = _file_of(resolved.location_of(path + ("type",)))
-        for key in node:
-            if key in signature.params or key in ALWAYS_ALLOWED or key in popped:
-                continue
+        for key in unknown:
             if signature.swallows and _file_of(resolved.location_of(path + (key,))) != type_file:
                 # A leftover of a base written for another type (the child changed `type` without
                 # `_delete_`), dropped by the class's **kwargs: no error, and nothing intended lost.

@@ -13,7 +13,7 @@ from cfglint.engine.context import ModelContext
 from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
 
-_KEYS = ("_target_", "type")
+_KEYS = ("_target_", "type")   # the keys ResolvedConfig.registry_names is collected under
 
 
 def _targets(root: Any, root_path: Tuple) -> Iterator[Tuple[Tuple, str]]:
@@ -64,6 +64,10 @@ def target_exists(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
 
     resolved = ctx.model.resolved
     if resolved is None or not isinstance(resolved.data, dict):
+        return
+    names = getattr(resolved, "registry_names", None)   # collected by the adapter: no walk needed
+    packages = known_names.package_prefixes()
+    if names is not None and not any(name.startswith(packages) for name in names):
         return
     for path, dotted in _targets(resolved.data, ()):
         missing = known_names.missing_attribute(dotted)
