@@ -125,6 +125,21 @@ def test_resolving_a_config_leaves_its_shared_bases_unchanged() -> None:
         assert dumped(name) == alone[name], name
 
 
+@pytest.mark.parametrize("child", [
+    "part = dict(_delete_=True, z=1)\nmodel = dict(a=part, c=part)",        # one dict merged twice
+    "part = dict(z=1)\nmodel = dict(a=part, c=dict(d=part))",               # shared, never changed
+    "part = [dict(_delete_=True, z=1)]\nmodel = dict(a=dict(l=part), c=dict(l=part))",
+    "model = dict(a=dict(_delete_=True, z=1))\nother = model",              # a second name
+])
+def test_values_shared_by_name_merge_as_in_mmengine(tmp_path, child: str) -> None:
+    """mmengine deep-copies a file's values before merging; cfglint copies only when a container is
+    reached twice, which must give the same result as copying always."""
+    (tmp_path / "base.py").write_text("model = dict(a=dict(b=1), c=dict(b=2, l=[1]), d=None)\n")
+    path = tmp_path / "child.py"
+    path.write_text("_base_ = './base.py'\n" + child + "\n")
+    assert first_difference(resolve_file(str(path)).data, normalize(mmengine_dict(str(path)))) is None
+
+
 def test_in_place_base_mutation_is_located_in_the_child() -> None:
     resolved = resolve_file(str(CONSTRUCTS / "base_refs.py"))
     loc = resolved.location_of(("head", "num_classes"))

@@ -19,7 +19,7 @@ from cfglint.adapters.mmdet.data_files import load_data_config
 from cfglint.adapters.mmdet.interp import Function, Interpreter
 from cfglint.adapters.mmdet.merge import merge_a_into_b
 from cfglint.adapters.mmdet.sources import Source, base_entries, one_resolution, read_source, resolve_base_path
-from cfglint.adapters.mmdet.values import CfgDict, TreeLocations, deep_copy, export, to_config
+from cfglint.adapters.mmdet.values import CfgDict, TreeLocations, deep_copy, export, reaches_twice, to_config
 from cfglint.adapters.suppressions import scan
 from cfglint.errors import CfglintError
 from cfglint.model import ResolvedConfig
@@ -168,7 +168,9 @@ def _file2dict_uncached(source: Source, files: List[str], stack: Tuple[str, ...]
     else:
         cfg, shares_values = data, True   # YAML anchors share values
     cfg.pop("_deprecation_", None)
-    if shares_values:   # mmengine deep-copies here; that only shows when a value is shared
+    # mmengine deep-copies here; that only shows when a value is shared: reached twice in the file's
+    # own values (`pipeline=train_pipeline` twice), or one of the bases' (the file reads `_base_`).
+    if shares_values and (source.reads_base or source.base_vars or reaches_twice(cfg)):
         cfg = deep_copy(cfg)
     if source.base_vars:
         cfg = _substitute_base_vars(cfg, source, base_cfg)

@@ -136,6 +136,21 @@ def deep_copy(value: Any) -> Any:
     return value
 
 
+def reaches_twice(value: Any) -> bool:
+    """Whether some dict, list or tuple is reached twice under `value` (by identity): only then
+    can a deep copy (which makes the two places two objects) change anything."""
+    seen = set()
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            return True
+        seen.add(id(node))
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend([child for child in children if isinstance(child, (dict, list, tuple))])
+    return False
+
+
 #: The keys whose string values name a registered class or an import (ResolvedConfig.registry_names).
 REGISTRY_KEYS = ("type", "_target_")
 
