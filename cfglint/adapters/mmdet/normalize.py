@@ -17,6 +17,7 @@ Decisions (see also normalize_data / normalize_heads):
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional, Tuple
 
@@ -97,6 +98,7 @@ def _data_preprocessor(cfg: dict, found: Optional[Tuple[dict, KeyPath]]) -> Opti
     return None
 
 
+@functools.lru_cache(maxsize=1024)   # one per type name a run meets, not one per config
 def arch_name(type_name: str) -> str:
     """FasterRCNN -> faster_rcnn, PanopticFPN -> panoptic_fpn, unknown types snake-cased."""
     if type_name in _ARCH_NAMES:

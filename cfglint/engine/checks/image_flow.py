@@ -72,13 +72,15 @@ def _is_script(path: Any) -> bool:
         return False
     key = (path, st.st_size, st.st_mtime_ns)
     if key not in _HINTS:
-        try:
-            text = _read_script(path)
+        from cfglint.adapters import roots
+        from cfglint.adapters.limits import MAX_CONFIG_BYTES
+        try:   # the words are ASCII: found in the bytes exactly when in the (replace-)decoded text
+            data = roots.read_bytes(path, MAX_CONFIG_BYTES, kind="the script")
         except CfglintError:
-            text = ""
-        if len(_HINTS) > 256:
+            data = b""
+        if len(_HINTS) > 4096:
             _HINTS.clear()
-        _HINTS[key] = any(word in text for word in _SINK_WORDS)
+        _HINTS[key] = any(word in data for word in _SINK_BYTES)
     return _HINTS[key]
 
 
@@ -90,6 +92,7 @@ def feeds_a_detector(path: str) -> bool:
 #: Same words as cfglint.imageflow's own hint (kept in step by tests/imageflow).
 _SINK_WORDS = ("DefaultPredictor", "build_model", "inference_detector", "DetInferencer", "instantiate",
                "init_detector", "model_zoo")
+_SINK_BYTES = tuple(word.encode("ascii") for word in _SINK_WORDS)
 
 
 @model_check(CHECK, params={"problem": TEXT}, placeholders={"origin", "sink", "call", "expected", "short_edge"},
