@@ -11,7 +11,7 @@ semantics (ConfigDict vs dict, recursive `.update`, `_base_`).
 from __future__ import annotations
 
 import ast
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from cfglint.adapters import pycore
 from cfglint.adapters.mmdet.values import CfgDict, LazyAttr, LazyObject, deep_copy
@@ -61,6 +61,10 @@ class Function:
 
 
 ImportHandler = Callable[["Interpreter", ast.stmt], None]
+
+
+#: (interpreter class, node class) -> its unbound `eval_<Node>` method, or False when it has none.
+_EVAL_METHODS: Dict[Tuple[type, type], Any] = {}
 
 
 class Interpreter:
@@ -227,14 +231,17 @@ class Interpreter:
 
     # ---- expressions --------------------------------------------------------------------
     def eval(self, node: ast.expr) -> Any:
-        method = getattr(self, "eval_" + type(node).__name__, None)
-        if method is None:
+        key = (self.__class__, node.__class__)
+        method = _EVAL_METHODS.get(key)
+        if method is None:   # looked up once per class and node type: eval runs for every node
+            method = _EVAL_METHODS[key] = getattr(self.__class__, "eval_" + node.__class__.__name__, False)
+        if method is False:
             raise self.unsupported(node, f"uses a `{type(node).__name__}` expression")
         budget = self.budget
         budget.steps -= 1
         if budget.steps < 0:
             raise budget.out_of_steps(node)
-        return method(node)
+        return method(self, node)
 
     def eval_Constant(self, node: ast.Constant) -> Any:
         value = node.value
