@@ -73,6 +73,7 @@ def imports_a_framework(text: str) -> bool:
     return _D2_IMPORT.search(text) is not None or _MM_IMPORT.search(text) is not None
 
 
+@functools.lru_cache(maxsize=256)   # a linted file is classified when found and again when read
 def facts_of(text: str) -> Facts:
     if _CODE_SIGNS.search(text) is None:
         by_lines = _by_lines(text)

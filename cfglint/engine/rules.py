@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-import yaml
 
 from cfglint.engine.finding import SEVERITIES
 from cfglint.errors import CfglintError
@@ -26,8 +25,6 @@ from cfglint.errors import CfglintError
 #: checkpoint = a checkpoint against a config (`verify`, emitted by cfglint.checkpoint.verify).
 SCOPES = ("pair", "model", "raw", "meta", "checkpoint")
 _ID = re.compile(r"^[A-Z][0-9]{3}$")
-#: libyaml's loader when PyYAML has it: rule files are read on every run, so start-up time counts.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _REQUIRED = ("id", "name", "severity", "scope", "summary", "message", "what", "why", "check")
@@ -86,8 +83,11 @@ def builtin_rules_dir() -> Path:
 
 
 def load_rule_file(path: Path) -> List[Rule]:
+    # PyYAML is imported here, not with the module: the shipped rules usually come from the JSON
+    # cache, and linting Python configs needs no YAML. libyaml's loader when PyYAML has it.
+    import yaml
     text = _read(path)
-    loader = _SafeLoader(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         root = loader.get_single_node()    # nodes for the line of each rule, then data from them
         from cfglint.adapters.limits import check_yaml_expansion

@@ -84,3 +84,16 @@ def test_linting_a_yaml_leaves_the_script_interpreter_unimported():
     line = [x for x in proc.stderr.splitlines() if x.startswith("SCRIPT")]
     assert line == ["SCRIPT ['cfglint.adapters.script.kind']"], proc.stderr[-2000:]
 
+
+
+def test_linting_python_configs_imports_no_yaml(tmp_path):
+    """PyYAML costs a pre-commit run about 20 ms: the rules come from their JSON cache and a
+    Python config needs no YAML, so a tree of mmdet configs is linted without importing it."""
+    import os
+    probe = PROBE.format(paths=repr(str(FIXTURES / "lint" / "mmdet")), forbidden=("yaml",))
+    env = {k: v for k, v in os.environ.items() if k != "CFGLINT_NO_CACHE"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    for _ in range(2):   # the first run parses the rule files and writes the cache the second reads
+        proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO,
+                              timeout=300, env=env)
+    assert "LOADED []" in proc.stderr, proc.stderr[-2000:]

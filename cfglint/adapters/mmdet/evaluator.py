@@ -15,7 +15,6 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 from cfglint.adapters.limits import MAX_BASE_DEPTH
 from cfglint.adapters.mmdet import lazy_config
 from cfglint.adapters.mmdet.cfg_options import apply_cfg_options
-from cfglint.adapters.mmdet.data_files import load_data_config
 from cfglint.adapters.mmdet.interp import Function, Interpreter
 from cfglint.adapters.mmdet.merge import merge_a_into_b
 from cfglint.adapters.mmdet.sources import Source, base_entries, one_resolution, read_source, resolve_base_path
@@ -142,7 +141,10 @@ def _file2dict_uncached(source: Source, files: List[str], stack: Tuple[str, ...]
         raise CfglintError("a base config uses the pure-Python (`read_base`/import) style but the config "
                            "inheriting it uses `_base_`; mmengine requires one style per chain",
                            file=included_from[0], line=included_from[1])
-    data = load_data_config(source.path, source.text) if source.tree is None else None
+    data = None
+    if source.tree is None:   # a YAML/JSON config: only then is PyYAML imported
+        from cfglint.adapters.mmdet.data_files import load_data_config
+        data = load_data_config(source.path, source.text)
     base_cfg = CfgDict(config=True)
     if read_bases:
         entries, line = base_entries(source, data.get("_base_") if data is not None else None)
