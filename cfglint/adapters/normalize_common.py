@@ -89,13 +89,17 @@ def walk_dicts(node: Any, path: KeyPath, skip: FrozenSet[Any] = frozenset()) -> 
     stack = [(node, path)]
     while stack:
         node, path = stack.pop()
+        children = []   # (a loop, not a comprehension: on Python 3.11 that is a call per node)
         if isinstance(node, dict):
             yield node, path
-            stack.extend(reversed([(value, path + (key,)) for key, value in node.items()
-                                   if isinstance(value, (dict, list, tuple)) and key not in skip]))
+            for key, value in node.items():
+                if isinstance(value, (dict, list, tuple)) and key not in skip:
+                    children.append((value, path + (key,)))
         elif isinstance(node, (list, tuple)):
-            stack.extend(reversed([(value, path + (i,)) for i, value in enumerate(node)
-                                   if isinstance(value, (dict, list, tuple))]))
+            for i, value in enumerate(node):
+                if isinstance(value, (dict, list, tuple)):
+                    children.append((value, path + (i,)))
+        stack.extend(reversed(children))
 
 
 def last_of(node: Any, path: KeyPath) -> Tuple[Any, KeyPath]:

@@ -70,8 +70,11 @@ def _typed_dicts(node: Any, path: Tuple, scope: Optional[str], popped: frozenset
                     children.append((value, path + (key,), scope, frozenset(consumed)))
             stack.extend(reversed(children))
         elif isinstance(node, list):
-            stack.extend(reversed([(value, path + (index,), scope, popped) for index, value in enumerate(node)
-                                   if isinstance(value, (dict, list))]))
+            children = []
+            for index, value in enumerate(node):
+                if isinstance(value, (dict, list)):
+                    children.append((value, path + (index,), scope, popped))
+            stack.extend(reversed(children))
 
 
 def is_mmdet2_config(data: dict) -> bool:

@@ -52,9 +52,13 @@ def _names_a_package(root: Any, packages: Tuple[str, ...]) -> bool:
                 value = node.get(key)
                 if isinstance(value, str) and value.startswith(packages):
                     return True
-            stack.extend([value for value in node.values() if isinstance(value, (dict, list))])
+            for value in node.values():
+                if isinstance(value, (dict, list)):
+                    stack.append(value)
         elif isinstance(node, list):
-            stack.extend([value for value in node if isinstance(value, (dict, list))])
+            for value in node:
+                if isinstance(value, (dict, list)):
+                    stack.append(value)
     return False
 
 
