@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Mapping
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 #: Codebases whose registries cfglint knows; ROOT_PACKAGES register into mmengine's root.
 CODEBASES = ("mmdet", "mmyolo", "mmrotate", "mmpretrain")
@@ -47,6 +47,11 @@ class Signature:
 
     def consumed(self, slot: str) -> Tuple[str, ...]:
         return (self.consumes or {}).get(slot, ())
+
+    @functools.cached_property
+    def param_names(self) -> FrozenSet[str]:
+        """`params` as a set: every key of every typed dict is looked up in it."""
+        return frozenset(self.params)
 
 
 @dataclass

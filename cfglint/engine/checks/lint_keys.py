@@ -60,10 +60,11 @@ def _typed_dicts(node: Any, path: Tuple, scope: Optional[str], popped: frozenset
                 judged, signature = lookup(node["type"], scope)
                 yield path, node, scope, popped, (judged, signature)
             children = []
+            consumes = signature.consumes if signature is not None else None
             for key, value in node.items():
                 if not isinstance(value, (dict, list)):
                     continue
-                consumed = signature.consumed(key) if signature is not None else ()
+                consumed = consumes.get(key, ()) if consumes else ()
                 if not consumed:
                     children.append((value, path + (key,), scope, none))
                 elif WHOLE not in consumed:
@@ -102,8 +103,8 @@ def mmdet_unknown_arguments(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
         if not judged or signature is None or signature.open:
             continue
         popped = (consumed.get(path[-1], set()) if path else set()) | taken
-        unknown = [key for key in node if key not in signature.params and key not in ALWAYS_ALLOWED
-                   and key not in popped]
+        params = signature.param_names
+        unknown = [key for key in node if key not in params and key not in ALWAYS_ALLOWED and key not in popped]
         if not unknown:
             continue
         type_file = _file_of(resolved.location_of(path + ("type",)))
