@@ -8,6 +8,7 @@ these files without text substitutions, so the raw text is parsed.
 from __future__ import annotations
 
 import ast
+import collections
 import os
 from typing import Dict, List, Set, Tuple
 
@@ -28,9 +29,9 @@ def is_lazy(source: Source) -> bool:
 
 
 def _is_lazy(source: Source) -> bool:
-    nodes = [source.tree]
+    nodes = collections.deque([source.tree])   # breadth first; a file with no `_base_` is walked whole
     while nodes:
-        node = nodes.pop(0)
+        node = nodes.popleft()
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "_base_":
             return False
         if isinstance(node, ast.With):
