@@ -331,8 +331,10 @@ def open_regular(path: str, shown: Optional[str] = None, kind: str = "the file")
 
 #: Whole files read this run, by (absolute path, inode, size, mtime): a linted config is read to
 #: detect its kind, to resolve it and by the image-flow check, and a base by every config of a
-#: tree. Only files read to the end are kept, and a changed file has a new key.
+#: tree. Only files read to the end are kept, none over _KEEP_AT_MOST (configs are kilobytes),
+#: at most _READ_LIMIT bytes in all; a changed file has a new key.
 _READ: Dict[Tuple[str, int, int, int], bytes] = {}
+_KEEP_AT_MOST = 1 << 20
 _READ_LIMIT = 64 << 20
 _read_total = 0
 
@@ -357,7 +359,7 @@ def read_bytes(path: str, limit: int, shown: Optional[str] = None, kind: str = "
                 data += f.read(limit + 1 - expected)
         except OSError as exc:
             raise CfglintError(f"cannot read {kind}: {exc.strerror or exc}", shown or path) from None
-    if key is not None and len(data) == st.st_size <= limit:
+    if key is not None and len(data) == st.st_size <= min(limit, _KEEP_AT_MOST):
         if _read_total + len(data) > _READ_LIMIT:
             _READ.clear()
             _read_total = 0

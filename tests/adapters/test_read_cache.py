@@ -55,3 +55,14 @@ def test_a_fifo_is_still_refused_without_blocking(tmp_path) -> None:
     os.mkfifo(path)
     with pytest.raises(CfglintError, match="not a regular file"):
         roots.read_bytes(str(path), 100)
+
+
+def test_large_files_are_not_kept(tmp_path) -> None:
+    path = tmp_path / "big.py"
+    path.write_bytes(b"#" * (roots._KEEP_AT_MOST + 1))
+    roots.read_bytes(str(path), roots._KEEP_AT_MOST * 2)
+    assert not any(key[0] == str(path) for key in roots._READ)
+    small = tmp_path / "small.py"
+    small.write_text("x = 1\n")
+    roots.read_bytes(str(small), 100)
+    assert any(key[0] == str(small) for key in roots._READ)
