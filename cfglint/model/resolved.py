@@ -11,7 +11,7 @@ no entry has its framework default.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, MutableMapping, Optional, Tuple
 
 from cfglint.model.location import Location
 
@@ -26,7 +26,8 @@ class ResolvedConfig:
     framework: str              # "detectron2" | "mmdet"
     path: str                   # the file the user named
     data: Dict[str, Any]        # resolved native config, plain data
-    locations: Dict[KeyPath, Location] = field(default_factory=dict)
+    #: A dict, or a mapping that reads the adapter's tree on demand (mmengine: TreeLocations).
+    locations: MutableMapping[KeyPath, Location] = field(default_factory=dict)
     syntax: str = ""            # "yacs", "lazyconfig", "mmengine", "mmengine-lazy", "cfgnode", "mapping"
     files: List[str] = field(default_factory=list)   # every file read, bases first
     suppressions: Dict[Tuple[str, int], List[str]] = field(default_factory=dict)  # (file, line) -> rule ids

@@ -82,7 +82,7 @@ def _resolved(path: str, cfg: CfgDict, syntax: str, files: List[str]) -> Resolve
     registry_names: Set[str] = set()
     data = export(cfg, registry_names)
     return ResolvedConfig(framework=MMDET, path=path, data=data, syntax=syntax,
-                          locations=TreeLocations(cfg, shown),   # type: ignore[arg-type]
+                          locations=TreeLocations(cfg, shown),
                           registry_names=frozenset(registry_names),
                           files=[shown.get(f, f) for f in dict.fromkeys(files)],
                           suppressions={(shown.get(f, f), line): ids for (f, line), ids in suppressions.items()})
