@@ -23,7 +23,7 @@ import os
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Optional
+from typing import Dict, Optional
 
 D2, MM = "d2", "mm"
 #: Import roots that mark a LazyConfig file; OpenMMLab packages all start with "mm".
@@ -73,8 +73,24 @@ def imports_a_framework(text: str) -> bool:
     return _D2_IMPORT.search(text) is not None or _MM_IMPORT.search(text) is not None
 
 
-@functools.lru_cache(maxsize=256)   # a linted file is classified when found and again when read
+#: Facts by text: a tree's files are all classified when found, then each again when read. Only
+#: texts up to _REMEMBERED_SIZE are kept, at most _REMEMBERED of them (a few MB at worst).
+_FACTS: Dict[str, Facts] = {}
+_REMEMBERED, _REMEMBERED_SIZE = 4096, 32 * 1024
+
+
 def facts_of(text: str) -> Facts:
+    if len(text) > _REMEMBERED_SIZE:
+        return _facts_of(text)
+    facts = _FACTS.get(text)
+    if facts is None:
+        if len(_FACTS) >= _REMEMBERED:
+            _FACTS.clear()
+        facts = _FACTS[text] = _facts_of(text)
+    return facts
+
+
+def _facts_of(text: str) -> Facts:
     if _CODE_SIGNS.search(text) is None:
         by_lines = _by_lines(text)
         if by_lines is not None:
