@@ -84,6 +84,16 @@ def _is_script(path: Any) -> bool:
     return _HINTS[key]
 
 
+#: The model last asked about and whether its file is a script: the nine P rules all ask in turn.
+_LAST_ASKED: List[Any] = [None, False]
+
+
+def _model_is_script(model: Any) -> bool:
+    if _LAST_ASKED[0] is not model:
+        _LAST_ASKED[:] = [model, _is_script(model.path)]
+    return _LAST_ASKED[1]
+
+
 def feeds_a_detector(path: str) -> bool:
     """Whether the file at `path` may hand an image to a detector (a substring test, no parse)."""
     return _is_script(path)
@@ -99,7 +109,7 @@ _SINK_BYTES = tuple(word.encode("ascii") for word in _SINK_WORDS)
              fields={"input.channel_order", "input.pixel_mean", "input.pixel_std", "test.resize.short_edge"})
 def image_flow(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     path = ctx.model.path
-    if not _is_script(path):
+    if not _model_is_script(ctx.model):
         return
     from cfglint.imageflow import analyze_path, from_model
 
