@@ -145,7 +145,10 @@ def deep_copy(value: Any) -> Any:
             copied.append(v if v.__class__ in _ATOMIC_TYPES else deep_copy(v))
         return copied
     if kind is tuple:
-        return tuple(deep_copy(v) for v in value)
+        for v in value:
+            if v.__class__ not in _ATOMIC_TYPES:
+                return tuple(deep_copy(v) for v in value)
+        return value   # as copy.deepcopy: a tuple of atoms is itself (`scale=(1333, 800)`)
     if isinstance(value, dict):
         return {k: deep_copy(v) for k, v in value.items()}
     return value
