@@ -96,6 +96,8 @@ def test_location_lookups_equal_the_full_table(name: str, monkeypatch) -> None:
             assert (path in looked_up) == (path in table)
         if given == name:
             assert not any(os.path.isabs(loc.file) for loc in table.values()), table
+        # iterated in document order: a key, then everything under it, then the next key
+        assert list(table) == [p for p in _key_paths(resolve_file(given).data) if p in table]
 
 
 @pytest.mark.parametrize("name", LOADABLE)

@@ -218,6 +218,16 @@ def _path_to(node: Any, target: Any, path: KeyPath = ()) -> Optional[KeyPath]:
     return None
 
 
+def _key_entries(path: KeyPath, node: Any) -> List[Tuple[KeyPath, Any, Any, Optional[Dict[Any, Location]]]]:
+    """(path, key, value, the container's locations) of each item of a container, in order."""
+    if isinstance(node, dict):
+        locs = node.locs if type(node) is CfgDict else None
+        return [(path, key, value, locs) for key, value in node.items()]
+    if isinstance(node, (list, tuple)):
+        return [(path, index, value, None) for index, value in enumerate(node)]
+    return []
+
+
 class TreeLocations(MutableMapping):
     """`ResolvedConfig.locations` of a merged mmengine config, read off its tree on demand.
 
@@ -264,21 +274,16 @@ class TreeLocations(MutableMapping):
 
     def _every(self) -> Dict[KeyPath, Location]:
         if self._all is None:
+            # In the order export used to record them: a key's location, then everything under
+            # its value, then the next key (an explicit stack of (parent path, key, value, locs)).
             found: Dict[KeyPath, Location] = {}
-            stack: List[Tuple[KeyPath, Any]] = [((), self._root)]
-            while stack:                      # document order, as export visits the tree
-                path, node = stack.pop()
-                if isinstance(node, dict):
-                    locs = node.locs if type(node) is CfgDict else {}
-                    for key in node:
-                        if key in locs:
-                            found[path + (key,)] = self._show(locs[key])
-                    children = list(node.items())
-                elif isinstance(node, (list, tuple)):
-                    children = list(enumerate(node))
-                else:
-                    continue
-                stack.extend((path + (k,), v) for k, v in reversed(children) if type(v) not in _ATOMIC)
+            stack = _key_entries((), self._root)[::-1]
+            while stack:
+                path, key, value, locs = stack.pop()
+                if locs and key in locs:
+                    found[path + (key,)] = self._show(locs[key])
+                if value.__class__ not in _ATOMIC_TYPES:
+                    stack.extend(_key_entries(path + (key,), value)[::-1])
             self._all = found
         return self._all
 
