@@ -19,6 +19,8 @@ KeyPath = Tuple[Any, ...]
 
 DETECTRON2 = "detectron2"
 MMDET = "mmdet"
+#: The keys whose string values name a registered class or an import target (`registry_names`).
+REGISTRY_KEYS = ("_target_", "type")
 
 
 @dataclass
@@ -31,7 +33,7 @@ class ResolvedConfig:
     syntax: str = ""            # "yacs", "lazyconfig", "mmengine", "mmengine-lazy", "cfgnode", "mapping"
     files: List[str] = field(default_factory=list)   # every file read, bases first
     suppressions: Dict[Tuple[str, int], List[str]] = field(default_factory=dict)  # (file, line) -> rule ids
-    #: Every string under a `type` or `_target_` key of a dict in `data`, when the adapter collected
+    #: Every string under a REGISTRY_KEYS key of a dict in `data`, when the adapter collected
     #: them while building `data` (None: not collected). Lets a check that looks for one registry
     #: name skip the walk of a config that has none; valid for `data` as the adapter returned it.
     registry_names: Optional[FrozenSet[str]] = None

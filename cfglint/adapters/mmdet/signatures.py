@@ -45,9 +45,6 @@ class Signature:
     #: the whole dict into a call (`ExtendModule(**lang_encoder)`): then nothing under it is judged.
     consumes: Dict[str, Tuple[str, ...]] = None  # type: ignore[assignment]
 
-    def consumed(self, slot: str) -> Tuple[str, ...]:
-        return (self.consumes or {}).get(slot, ())
-
     @functools.cached_property
     def param_names(self) -> FrozenSet[str]:
         """`params` as a set: every key of every typed dict is looked up in it."""

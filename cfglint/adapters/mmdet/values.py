@@ -11,6 +11,7 @@ from collections.abc import MutableMapping
 from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, Union
 
 from cfglint.model.location import Location
+from cfglint.model.resolved import REGISTRY_KEYS
 
 KeyPath = Tuple[Any, ...]
 
@@ -167,10 +168,6 @@ def reaches_twice(value: Any) -> bool:
         children = node.values() if isinstance(node, dict) else node
         stack.extend([child for child in children if isinstance(child, (dict, list, tuple))])
     return False
-
-
-#: The keys whose string values name a registered class or an import (ResolvedConfig.registry_names).
-REGISTRY_KEYS = ("type", "_target_")
 
 
 def export(value: Any, registry_names: Optional[Set[str]] = None) -> Any:

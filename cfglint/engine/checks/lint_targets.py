@@ -12,24 +12,21 @@ from cfglint.engine.checks import model_check
 from cfglint.engine.context import ModelContext
 from cfglint.engine.finding import Finding
 from cfglint.engine.rules import Rule
-
-_KEYS = ("_target_", "type")   # the keys ResolvedConfig.registry_names is collected under
+from cfglint.model.resolved import REGISTRY_KEYS
 
 
 def _targets(root: Any, root_path: Tuple) -> Iterator[Tuple[Tuple, str]]:
     """(key path, dotted string) of every `_target_`/`type` that could name an attribute of a
     module cfglint knows all the names of (it starts with one of their packages), depth first.
-    (An explicit stack, not recursion: this walks every container of every linted config.)"""
+    (An explicit stack, not recursion; run only on a config known to name such a package.)"""
     from cfglint.adapters import known_names
 
     packages = known_names.package_prefixes()
-    if not packages or not _names_a_package(root, packages):
-        return
     stack = [(root_path, root)]
     while stack:
         path, node = stack.pop()
         if isinstance(node, dict):
-            for key in _KEYS:
+            for key in REGISTRY_KEYS:
                 value = node.get(key)
                 if isinstance(value, str) and value.startswith(packages):
                     yield path + (key,), value
@@ -41,14 +38,16 @@ def _targets(root: Any, root_path: Tuple) -> Iterator[Tuple[Tuple, str]]:
         stack.extend(reversed(children))
 
 
-def _names_a_package(root: Any, packages: Tuple[str, ...]) -> bool:
-    """Whether any `_target_`/`type` string under `root` starts with one of `packages`: the same
-    walk without key paths, which nearly every config ends with False."""
-    stack = [root]
+def _names_a_package(resolved: Any, packages: Tuple[str, ...]) -> bool:
+    """Whether any `_target_`/`type` string of the config starts with one of `packages`: from the
+    names its adapter collected, else by a walk without key paths (nearly every config: False)."""
+    if resolved.registry_names is not None:
+        return any(name.startswith(packages) for name in resolved.registry_names)
+    stack = [resolved.data]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            for key in _KEYS:
+            for key in REGISTRY_KEYS:
                 value = node.get(key)
                 if isinstance(value, str) and value.startswith(packages):
                     return True
@@ -69,9 +68,8 @@ def target_exists(ctx: ModelContext, rule: Rule) -> Iterator[Finding]:
     resolved = ctx.model.resolved
     if resolved is None or not isinstance(resolved.data, dict):
         return
-    names = getattr(resolved, "registry_names", None)   # collected by the adapter: no walk needed
     packages = known_names.package_prefixes()
-    if names is not None and not any(name.startswith(packages) for name in names):
+    if not packages or not _names_a_package(resolved, packages):
         return
     for path, dotted in _targets(resolved.data, ()):
         missing = known_names.missing_attribute(dotted)
