@@ -9,8 +9,8 @@ import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from cfglint.adapters.script import zoo
-from cfglint.adapters.script.values import (D2State, Ext, LazyState, MMState, ModelObj, Node, PathVal, Sink,
-                                            Unknown, View, is_unknown, to_node)
+from cfglint.adapters.script.values import (CONFIG_STATES, CONFIGS, D2State, Ext, LazyState, MMState, ModelObj,
+                                            Node, PathVal, Sink, Unknown, View, is_unknown, to_node)
 from cfglint.errors import CfglintError
 from cfglint.model.location import Location
 from cfglint.model.resolved import lookup
@@ -90,7 +90,7 @@ def _getattr(it, args, kwargs, node):
             return args[2]
         return value
     result = it.unknown(node, "getattr of an unknown name")
-    if args and isinstance(args[0], (View, D2State, MMState, LazyState)):
+    if args and isinstance(args[0], CONFIGS):
         result.config = args[0]
     return result
 
@@ -218,7 +218,7 @@ def _call_ext(it, qual: str, args: List[Any], kwargs: Dict[str, Any], node: ast.
         # a function may hand back (part of) a config it was given: changed later, that config is
         # unknown. A class (`Wrapper(cfg)`) builds a new object: setting its attributes changes no config.
         result.config = next((a for a in [*args, *kwargs.values()]
-                              if isinstance(a, (View, D2State, MMState, LazyState))), None)
+                              if isinstance(a, CONFIGS)), None)
     return result
 
 
@@ -687,7 +687,7 @@ def _clone(value: Any) -> Any:
 def set_key(it, obj: Any, key: Any, value: Any, node) -> None:
     if isinstance(obj, View):
         _set(it, obj.state, obj.path + (key,), value, node)
-    elif isinstance(obj, (D2State, MMState, LazyState)):
+    elif isinstance(obj, CONFIG_STATES):
         _set(it, obj, (key,), value, node)
 
 
@@ -734,7 +734,7 @@ def get_key(it, obj: Any, key: Any, node) -> Any:
 
 
 def get_attr(it, obj: Any, name: str, node) -> Any:
-    if isinstance(obj, (D2State, MMState, LazyState)):
+    if isinstance(obj, CONFIG_STATES):
         obj = View(obj, ())
     if isinstance(obj, View):
         state = obj.state
@@ -878,8 +878,7 @@ def changed_unknowably(it, target: Any, unknown: Unknown, node) -> None:
     everything under it is unknown from here on (one info finding says which line), rather than
     silently left as it was."""
     it.note(unknown)
-    view = target if isinstance(target, View) else View(target, ()) if isinstance(
-        target, (D2State, MMState, LazyState)) else None
+    view = target if isinstance(target, View) else View(target, ()) if isinstance(target, CONFIG_STATES) else None
     if view is None:
         return
     state = view.state
@@ -1158,7 +1157,7 @@ def ext_item(it, obj: Ext, key: Any, node) -> Any:
 
 
 def plain(it, value: Any) -> Any:
-    if isinstance(value, (D2State, MMState, LazyState)):
+    if isinstance(value, CONFIG_STATES):
         value = View(value, ())
     state = value.state
     if isinstance(state, LazyState):

@@ -16,8 +16,8 @@ import os
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from cfglint.adapters.limits import read_config_text
-from cfglint.adapters.script.values import (D2State, Ext, LazyState, MMState, ModelObj, Node, PathVal, Sink,
-                                            Unknown, UnknownOfKnownTruth, View, is_unknown)
+from cfglint.adapters.script.values import (CONFIGS, D2State, Ext, LazyState, MMState, ModelObj, Node, PathVal,
+                                            Sink, Unknown, UnknownOfKnownTruth, View, is_unknown)
 from cfglint.errors import CfglintError
 from cfglint.model.location import Location
 
@@ -528,7 +528,7 @@ class Interpreter:
             node, f"{what} a value cfglint cannot follow ({alias.why}, line {alias.where.line})"), node)
 
     def set_attr(self, obj: Any, name: str, value: Any, node: ast.AST) -> None:
-        if isinstance(obj, (View, D2State, MMState, LazyState)):
+        if isinstance(obj, CONFIGS):
             self._set_in_config(obj, name, value, node)
         elif is_unknown(obj) and obj.config is not None:
             self._changed_through(obj, f"sets {name} on", node)
@@ -542,7 +542,7 @@ class Interpreter:
             obj.attrs[name] = value
 
     def set_item(self, obj: Any, key: Any, value: Any, node: ast.AST) -> None:
-        if isinstance(obj, (View, D2State, MMState, LazyState)):
+        if isinstance(obj, CONFIGS):
             self._set_in_config(obj, key, value, node)
         elif is_unknown(obj) and obj.config is not None:
             self._changed_through(obj, "sets an item of", node)
@@ -833,7 +833,7 @@ class Interpreter:
             return obj
         if is_unknown(key):
             return key
-        if isinstance(obj, (View, D2State, MMState, LazyState)):
+        if isinstance(obj, CONFIGS):
             return self.apis.get_key(self, obj, key, node)
         if isinstance(obj, Ext):
             return self.apis.ext_item(self, obj, key, node)
@@ -1064,7 +1064,7 @@ class Interpreter:
     def truth(self, value: Any) -> Optional[bool]:
         if is_unknown(value):
             return getattr(value, "truth", None)
-        if isinstance(value, (View, D2State, MMState, LazyState)):
+        if isinstance(value, CONFIGS):
             value = self.plain(value)
             if is_unknown(value):
                 return None
@@ -1103,7 +1103,7 @@ class Interpreter:
     def plain(self, value: Any) -> Any:
         """A config view as plain data (a copy); a script's own list or dict holding views (the loop
         variables of a config list, collected) with those views as data; other values as they are."""
-        if isinstance(value, (View, D2State, MMState, LazyState)):
+        if isinstance(value, CONFIGS):
             return self.apis.plain(self, value)
         if isinstance(value, (list, tuple)) and any(isinstance(v, (View, list, tuple, dict)) for v in value):
             items = [self.plain(v) for v in value]

@@ -160,6 +160,12 @@ class MMState:
         return out
 
 
+#: The config objects a script can hold (a yacs CfgNode, an mmengine Config, a LazyConfig) ...
+CONFIG_STATES = (D2State, MMState, LazyState)
+#: ... and those or a place inside one (`cfg.MODEL`).
+CONFIGS = (View,) + CONFIG_STATES
+
+
 @dataclass
 class Sink:
     """A call that builds a model from a config: what the script serves."""
