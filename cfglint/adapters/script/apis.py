@@ -820,10 +820,6 @@ def _generic_method(name):
     return fn
 
 
-#: list methods that change the list: called on a list of a config, they change the config
-LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "reverse", "sort"})
-
-
 def mutate_list(it, place: View, method: str, args, kwargs, node) -> Any:
     """`cfg.MODEL.PIXEL_MEAN.reverse()`, `pipeline.pop(2)`: the list method applied to the config's
     own list (a copy of it, written back at its place). `_MISSING` when `place` holds no list."""

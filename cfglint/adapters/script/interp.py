@@ -16,8 +16,8 @@ import os
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from cfglint.adapters.limits import read_config_text
-from cfglint.adapters.script.values import (CONFIGS, D2State, Ext, LazyState, MMState, ModelObj, Node, PathVal,
-                                            Sink, Unknown, UnknownOfKnownTruth, View, is_unknown)
+from cfglint.adapters.script.values import (CONFIGS, LIST_MUTATORS, D2State, Ext, LazyState, MMState, ModelObj,
+                                            Node, PathVal, Sink, Unknown, UnknownOfKnownTruth, View, is_unknown)
 from cfglint.errors import CfglintError
 from cfglint.model.location import Location
 
@@ -25,10 +25,9 @@ from cfglint.model.location import Location
 MAX_STEPS = 200_000
 #: Methods that change the object they are called on: called on a value that may be part of a
 #: config (an alias cfglint could not follow), they make that config unknown instead of being lost.
-_MUTATING_METHODS = frozenset({"update", "merge_from_list", "merge_from_file", "merge_from_other_cfg",
-                               "merge_from_dict", "setdefault", "pop", "popitem", "append", "extend", "insert",
-                               "remove", "clear", "sort", "reverse", "set_new_allowed", "__setitem__",
-                               "__setattr__", "__delitem__"})
+_MUTATING_METHODS = LIST_MUTATORS | {"update", "merge_from_list", "merge_from_file", "merge_from_other_cfg",
+                                     "merge_from_dict", "setdefault", "popitem", "set_new_allowed", "__setitem__",
+                                     "__setattr__", "__delitem__"}
 MAX_DEPTH = 40
 MAX_LOOP = 10_000
 MAX_ITEMS = 100_000
@@ -949,7 +948,7 @@ class Interpreter:
     def _list_place(self, node: ast.Call, env, local) -> Optional[View]:
         """`<config list>.append(...)` and the other list mutators: the place of that list in its
         config (None for anything else, which is called as usual)."""
-        if not (isinstance(node.func, ast.Attribute) and node.func.attr in self.apis.LIST_MUTATORS
+        if not (isinstance(node.func, ast.Attribute) and node.func.attr in LIST_MUTATORS
                 and _is_path(node.func.value)):
             return None
         place = self._place(node.func.value, env, local)

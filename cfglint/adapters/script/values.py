@@ -160,6 +160,8 @@ class MMState:
         return out
 
 
+#: list methods that change the list: called on a list of a config, they change the config
+LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "reverse", "sort"})
 #: The config objects a script can hold (a yacs CfgNode, an mmengine Config, a LazyConfig) ...
 CONFIG_STATES = (D2State, MMState, LazyState)
 #: ... and those or a place inside one (`cfg.MODEL`).
